@@ -1,0 +1,135 @@
+/**
+ * Every error salvage reports is a SalvageError with a code from this table.
+ * The code fixes the exit status; the hint tells the user what to do next.
+ */
+
+/** Exit statuses of the command-line contract. */
+export const ExitStatus = {
+  ok: 0,
+  checkFailed: 1,
+  usage: 2,
+  server: 3,
+} as const;
+export type ExitStatus = (typeof ExitStatus)[keyof typeof ExitStatus];
+
+interface ErrorSpec {
+  readonly exit: ExitStatus;
+  readonly hint: string;
+}
+
+/** The one table of error codes: exit status and default hint for each. */
+export const ErrorCodes = {
+  USAGE: { exit: 2, hint: 'Run the command with --help to see its options.' },
+  BAD_DSN: {
+    exit: 2,
+    hint: 'Write the DSN as mysql://user@host:port[/db] or mysql://user@/db?socket=/path/to/socket.',
+  },
+  PASSWORD_ON_COMMAND_LINE: {
+    exit: 2,
+    hint: 'Put the password in a file (--password-file), SALVAGE_PASSWORD, MYSQL_PWD or ~/.my.cnf [client].',
+  },
+  PASSWORD_FILE: { exit: 2, hint: 'Check the path given to --password-file and that it is readable.' },
+  BAD_INPUT: { exit: 2, hint: 'Check the value and try again.' },
+  BAD_TIME: {
+    exit: 2,
+    hint: 'Give a time as YYYY-MM-DD HH:MM:SS[.ffffff] with --tz ZONE, or as ISO 8601 with an offset.',
+  },
+  AMBIGUOUS_TIME: {
+    exit: 2,
+    hint: 'That local time happens twice (DST ends): give it with an explicit offset, e.g. 2024-11-03T01:30:00-04:00.',
+  },
+  NONEXISTENT_TIME: {
+    exit: 2,
+    hint: 'That local time never happens (DST starts): give a time with an explicit offset.',
+  },
+  FILE_NOT_FOUND: { exit: 2, hint: 'Check the path.' },
+  NOT_A_BINLOG: {
+    exit: 2,
+    hint: 'Give a MySQL or MariaDB binary log file (it starts with the bytes fe 62 69 6e).',
+  },
+  BINLOG_CORRUPT: {
+    exit: 2,
+    hint: 'The binary log is damaged at that position; use a copy from a replica or the archive.',
+  },
+  BINLOG_CHECKSUM: {
+    exit: 2,
+    hint: 'The event does not match its CRC32: the file is damaged. Use --no-verify to read it anyway.',
+  },
+  BINLOG_TRUNCATED: {
+    exit: 2,
+    hint: 'The file ends inside an event: it is still being written or was cut. Read it again later or from the server.',
+  },
+  BINLOG_GAP: { exit: 2, hint: 'Supply the missing binary log file, or read from the server with --source.' },
+  BINLOG_UNKNOWN_TABLE: {
+    exit: 2,
+    hint: 'A rows event refers to a table map that was never read: start reading at a transaction boundary.',
+  },
+  BINLOG_UNSUPPORTED: {
+    exit: 2,
+    hint: 'salvage cannot decode this event exactly, so it refuses to use it for recovery. Report the server version.',
+  },
+  GTID_NOT_FOUND: {
+    exit: 2,
+    hint: 'Check the GTID with `salvage binlog timeline` and the binlogs covering it.',
+  },
+  SANDBOX_NOT_FOUND: { exit: 2, hint: 'List the sandboxes with `salvage sandbox list`.' },
+  SANDBOX_EXISTS: {
+    exit: 2,
+    hint: 'Choose another --name, or destroy the old one with `salvage sandbox destroy`.',
+  },
+  DATADIR_EXISTS: { exit: 2, hint: 'Choose another data directory or remove the existing one.' },
+  PORT_IN_USE: { exit: 3, hint: 'Choose another port, or omit --port to let salvage pick a free one.' },
+  SERVER_BINARY_MISSING: {
+    exit: 3,
+    hint: 'Install the server: apt-get install mariadb-server mariadb-backup mariadb-client (or run npm run bootstrap).',
+  },
+  SERVER_START_FAILED: { exit: 3, hint: 'Read the server log shown above.' },
+  CONNECT_FAILED: { exit: 3, hint: 'Check host, port and that the server is running.' },
+  ACCESS_DENIED: {
+    exit: 3,
+    hint: 'Check the user and the password source (--password-file, SALVAGE_PASSWORD, MYSQL_PWD, ~/.my.cnf).',
+  },
+  SERVER_ERROR: { exit: 3, hint: 'See the server message above.' },
+  TOOL_FAILED: { exit: 3, hint: 'See the tool output above.' },
+  CHECK_FAILED: { exit: 1, hint: 'See the findings above.' },
+  REFUSED_SOURCE: {
+    exit: 2,
+    hint: 'The target is the source server itself; name a different server or use --into sandbox.',
+  },
+  INTERNAL: { exit: 3, hint: 'This is a bug in salvage; please report it with the command you ran.' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+/** Where in a binlog, a table or a server an error happened. */
+export interface ErrorContext {
+  readonly file?: string;
+  readonly position?: number;
+  readonly table?: string;
+  readonly gtid?: string;
+  readonly [key: string]: unknown;
+}
+
+export class SalvageError extends Error {
+  override readonly name = 'SalvageError';
+  readonly code: ErrorCode;
+  readonly hint: string;
+  readonly exit: ExitStatus;
+  readonly context: ErrorContext;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { hint?: string; context?: ErrorContext; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.exit = ErrorCodes[code].exit;
+    this.hint = options.hint ?? ErrorCodes[code].hint;
+    this.context = options.context ?? {};
+  }
+}
+
+export function isSalvageError(error: unknown): error is SalvageError {
+  return error instanceof SalvageError;
+}

@@ -1,0 +1,2 @@
+/** The salvage library: each capability module's public entry, re-exported. */
+export * from './errors.js';
