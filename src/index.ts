@@ -1,2 +1,3 @@
 /** The salvage library: each capability module's public entry, re-exported. */
 export * from './errors.js';
+export * from './mysql/index.js';

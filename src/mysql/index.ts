@@ -1,0 +1,55 @@
+/**
+ * Connections to MySQL/MariaDB servers (DSN, credentials, TLS), server
+ * introspection (flavor, version, binlog settings, GTID state, identity,
+ * table shapes, grants) and SQL quoting.
+ */
+export { type ColumnShape, describeTable, type TableShape } from './columns.js';
+export {
+  type Connection,
+  type ConnectTarget,
+  connect,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  describeTarget,
+  resolveTarget,
+  type TargetOptions,
+  type TlsOptions,
+  withConnection,
+} from './connect.js';
+export {
+  type CredentialSources,
+  type Credentials,
+  type PasswordSource,
+  resolveCredentials,
+} from './credentials.js';
+export {
+  DEFAULT_PORT,
+  type Dsn,
+  type Endpoint,
+  formatDsn,
+  formatEndpoint,
+  parseDsn,
+  SSL_MODES,
+  type SslMode,
+} from './dsn.js';
+export { type Grants, hasGlobalPrivilege, parseGrants, readGrants } from './grants.js';
+export { readClientOptions } from './option-file.js';
+export { queryRows, type Row, serverErrno } from './query.js';
+export { quoteIdentifier, quoteTableName, quoteValue, type SqlValue } from './quote.js';
+export { Secret } from './secret.js';
+export {
+  type BinaryLogFile,
+  type BinlogCoordinates,
+  type BinlogSettings,
+  describeServer,
+  detectFlavor,
+  type Flavor,
+  type GtidState,
+  parseVersion,
+  readServerIdentity,
+  readVariables,
+  type ServerDescription,
+  type ServerIdentity,
+  type ServerVersion,
+  sameServer,
+  versionAtLeast,
+} from './server.js';

@@ -1,0 +1,35 @@
+/** Running introspection queries with errors that say which statement failed on which server. */
+import { SalvageError } from '../errors.js';
+import type { Connection } from './connect.js';
+
+export type Row = Record<string, unknown>;
+
+/** Rows of a statement; a server error becomes SERVER_ERROR naming the statement. */
+export async function queryRows(
+  conn: Connection,
+  sql: string,
+  params: readonly unknown[] = [],
+): Promise<Row[]> {
+  try {
+    const [rows] = await conn.query(sql, params as unknown[]);
+    return rows as Row[];
+  } catch (error) {
+    throw serverError(error, sql);
+  }
+}
+
+/** The server's numeric error of a failed statement (e.g. 1227 access denied, 1381 no binary logging). */
+export function serverErrno(error: unknown): number | undefined {
+  const cause = error instanceof SalvageError ? error.cause : error;
+  const errno = (cause as { errno?: unknown } | null)?.errno;
+  return typeof errno === 'number' ? errno : undefined;
+}
+
+export function serverError(error: unknown, sql: string): SalvageError {
+  if (error instanceof SalvageError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new SalvageError('SERVER_ERROR', `${sql.split('\n')[0]} failed: ${message}`, {
+    context: { statement: sql },
+    cause: error,
+  });
+}
