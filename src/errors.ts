@@ -68,6 +68,14 @@ export const ErrorCodes = {
     exit: 2,
     hint: 'salvage cannot decode this event exactly, so it refuses to use it for recovery. Report the server version.',
   },
+  BINLOG_NOT_ON_SERVER: {
+    exit: 2,
+    hint: 'List the binary logs the server still has with SHOW BINARY LOGS; older ones were purged: read them from the backup archive.',
+  },
+  BINLOG_DISABLED: {
+    exit: 3,
+    hint: 'Start the server with binary logging (log_bin, binlog_format=ROW); without it there is nothing to read or replay.',
+  },
   GTID_NOT_FOUND: {
     exit: 2,
     hint: 'Check the GTID with `salvage binlog timeline` and the binlogs covering it.',

@@ -1,0 +1,292 @@
+/**
+ * The live-server binlog source: the events a replica would receive, as the
+ * same RawEvents the file source yields (same bytes, same file and offset),
+ * so everything downstream cannot tell where they came from.
+ */
+import { randomInt } from 'node:crypto';
+import { SalvageError } from '../../errors.js';
+import type { Flavor, RawEvent } from '../types.js';
+import { type BinlogCoordinates, FIRST_EVENT_POSITION, reaches, stepOf } from './coordinates.js';
+import { type FailureScene, replicationFailure } from './failures.js';
+import {
+  binlogDumpGtidPayload,
+  binlogDumpPayload,
+  checkMariadbGtidPosition,
+  DumpFlag,
+  encodeMysqlGtidSet,
+  MARIADB_CAPABILITY_GTID,
+} from './protocol.js';
+import { dumpEvents, openWire, type WireConnection, type WireOptions } from './wire.js';
+
+/** The server to read from. The password is given to the server and never printed. */
+export interface ReplicationServer {
+  readonly host?: string;
+  readonly port?: number;
+  /** A local socket file; used instead of host and port when set. */
+  readonly socket?: string;
+  readonly user?: string;
+  /** A plain string or a Secret (anything with `reveal()`). */
+  readonly password?: string | { reveal(): string };
+  /** mysql2 TLS options, passed through. */
+  readonly ssl?: unknown;
+}
+
+/** Where the stream starts. */
+export type ReplicationStart =
+  /** The oldest binary log the server still has, from its first event. */
+  | { readonly kind: 'first' }
+  /** A file and an event's start offset in it (default 4, the file's first event). */
+  | { readonly kind: 'position'; readonly file: string; readonly position?: number }
+  /**
+   * After a GTID position: the first transaction not in it comes first.
+   * MariaDB: `domain-server-seq[,...]` (as @@gtid_binlog_pos); MySQL: a GTID set
+   * (`uuid:1-100[,...]`, as @@gtid_executed).
+   */
+  | { readonly kind: 'gtid'; readonly after: string };
+
+export interface ReplicationStreamOptions {
+  readonly server: ReplicationServer;
+  /** Default: `{ kind: 'first' }`. */
+  readonly start?: ReplicationStart;
+  /**
+   * `end` (default): stop at the end of the binary log as it is when the stream
+   * opens. `follow`: keep streaming new events until the consumer stops.
+   */
+  readonly until?: 'end' | 'follow';
+  /** Server id this reader announces; must differ from every real replica's. Default: random in 2^31..2^32-2. */
+  readonly serverId?: number;
+  /** Detected from the server's version string when omitted. */
+  readonly flavor?: Flavor;
+  /** Follow mode: the server sends a heartbeat after this many idle seconds; silence for 3 of them is an error. Default 10. */
+  readonly heartbeatSeconds?: number;
+  /** Bytes of received events kept for a slow consumer before the socket is paused. Default 16 MiB. */
+  readonly bufferBytes?: number;
+  readonly connectTimeoutMs?: number;
+}
+
+const DEFAULT_BUFFER_BYTES = 16 * 1024 * 1024;
+const DEFAULT_HEARTBEAT_SECONDS = 10;
+
+/**
+ * Streams a server's binary log over the replication protocol, as a replica
+ * does (COM_BINLOG_DUMP, or COM_BINLOG_DUMP_GTID for a MySQL GTID start), and
+ * yields every event that is in a binlog file, exactly as stored: the same
+ * bytes, file name and offset the file source yields for it. Events the
+ * server makes up for the stream (the fake ROTATE naming each file,
+ * heartbeats, MariaDB's fake GTID_LIST) are not yielded; the file name they
+ * carry is in each event's `file`. Two differences from the files, both the
+ * server's doing: a FORMAT_DESCRIPTION arrives with the "binlog in use" flag
+ * cleared, and when the start is past offset 4 the file's FORMAT_DESCRIPTION
+ * comes first (at position 4) with log_pos and created set to 0.
+ *
+ * On MariaDB it announces GTID capability and asks for ANNOTATE_ROWS, so
+ * GTID, GTID_LIST, BINLOG_CHECKPOINT and ANNOTATE_ROWS events arrive as
+ * written. Breaking out of `for await` closes the connection and kills the
+ * server's dump thread. Memory stays bounded: the socket is paused while the
+ * consumer lags.
+ *
+ * Needs the REPLICATION SLAVE privilege. Throws SalvageError: CONNECT_FAILED,
+ * ACCESS_DENIED, BINLOG_DISABLED, BINLOG_NOT_ON_SERVER (file purged),
+ * GTID_NOT_FOUND, BAD_INPUT, SERVER_ERROR (with the server's message).
+ *
+ * @example
+ * for await (const event of openReplicationStream({ server, start: { kind: 'position', file: 'bin.000002', position: 4 } })) { ... }
+ */
+export async function* openReplicationStream(
+  options: ReplicationStreamOptions,
+): AsyncGenerator<RawEvent, void, undefined> {
+  const start = options.start ?? { kind: 'first' };
+  const follow = options.until === 'follow';
+  const scene = sceneOf(options.server, start);
+  const wireOptions = wireOptionsOf(options.server, options.connectTimeoutMs);
+  const fail = (error: unknown): unknown => replicationFailure(error, scene);
+
+  const wire = await openWire(wireOptions).catch((error: unknown) => {
+    throw fail(error);
+  });
+  let dumpFinished = false;
+  try {
+    const session = await prepareSession(wire, options, start, follow).catch((error: unknown) => {
+      throw fail(error);
+    });
+    let file: string | undefined;
+    let next = FIRST_EVENT_POSITION;
+    const events = dumpEvents(wire, session.payload, {
+      highWaterBytes: options.bufferBytes ?? DEFAULT_BUFFER_BYTES,
+      lowWaterBytes: (options.bufferBytes ?? DEFAULT_BUFFER_BYTES) / 4,
+      idleTimeoutMs: follow ? 3_000 * session.heartbeatSeconds : undefined,
+    });
+    try {
+      for await (const bytes of events) {
+        const step = stepOf(bytes, session.checksums, { file, next });
+        if (step.kind === 'switch') {
+          file = step.file;
+          next = step.position;
+          continue;
+        }
+        if (step.kind === 'skip') continue;
+        if (file === undefined) {
+          throw new SalvageError(
+            'SERVER_ERROR',
+            `${scene.server} sent an event before naming its binlog file.`,
+          );
+        }
+        if (step.header.nextPosition !== 0) next = step.position + bytes.length;
+        yield { file, position: step.position, bytes };
+        if (session.end && reaches(file, step.position + bytes.length, session.end)) return;
+      }
+      dumpFinished = true;
+    } catch (error) {
+      throw fail(error);
+    }
+  } finally {
+    wire.destroy();
+    if (!dumpFinished) await killDumpThread(wireOptions, wire.threadId);
+  }
+}
+
+interface Session {
+  readonly payload: Buffer;
+  /** Whether the events the server makes up carry a CRC32 (the checksum agreed at connect). */
+  readonly checksums: boolean;
+  /** Until-end mode: where the log ended when the stream opened. */
+  readonly end: BinlogCoordinates | undefined;
+  readonly heartbeatSeconds: number;
+}
+
+/** Sets the replica session variables the server reads when the dump starts (sql_repl.cc). */
+async function prepareSession(
+  wire: WireConnection,
+  options: ReplicationStreamOptions,
+  start: ReplicationStart,
+  follow: boolean,
+): Promise<Session> {
+  const [settings] = await wire.query<{ logBin: number | string; checksum: string | null }>(
+    'SELECT @@global.log_bin AS logBin, @@global.binlog_checksum AS checksum',
+  );
+  if (!settings || Number(settings.logBin) !== 1) {
+    throw new SalvageError('BINLOG_DISABLED', 'The server does not write a binary log (log_bin is OFF).');
+  }
+  const flavor = options.flavor ?? (/mariadb/i.test(wire.serverVersion) ? 'mariadb' : 'mysql');
+  // Announcing the checksum makes the server send events as stored, CRC32 included (without it, it refuses).
+  await wire.query(
+    'SET @master_binlog_checksum = @@global.binlog_checksum, @source_binlog_checksum = @@global.binlog_checksum',
+  );
+  if (flavor === 'mariadb') await wire.query(`SET @mariadb_slave_capability = ${MARIADB_CAPABILITY_GTID}`);
+  const heartbeatSeconds = options.heartbeatSeconds ?? DEFAULT_HEARTBEAT_SECONDS;
+  if (follow) {
+    const nanoseconds = BigInt(Math.round(heartbeatSeconds * 1e9));
+    await wire.query(
+      `SET @master_heartbeat_period = ${nanoseconds}, @source_heartbeat_period = ${nanoseconds}`,
+    );
+  }
+  const end = follow ? undefined : await currentEnd(wire, flavor);
+
+  const serverId = options.serverId ?? randomInt(2 ** 31, 2 ** 32 - 1);
+  let flags = follow ? 0 : DumpFlag.NON_BLOCK;
+  if (flavor === 'mariadb') flags |= DumpFlag.SEND_ANNOTATE_ROWS;
+  let payload: Buffer;
+  switch (start.kind) {
+    case 'first':
+      // An empty name asks for the first file in the server's binlog index.
+      payload = binlogDumpPayload('', FIRST_EVENT_POSITION, flags, serverId);
+      break;
+    case 'position':
+      payload = binlogDumpPayload(start.file, checkPosition(start), flags, serverId);
+      break;
+    case 'gtid':
+      if (flavor === 'mariadb') {
+        const position = checkMariadbGtidPosition(start.after);
+        await wire.query(
+          `SET @slave_connect_state = '${position}', @slave_gtid_strict_mode = 1, @slave_gtid_ignore_duplicates = 0`,
+        );
+        payload = binlogDumpPayload('', FIRST_EVENT_POSITION, flags, serverId);
+      } else {
+        payload = binlogDumpGtidPayload(encodeMysqlGtidSet(start.after), flags, serverId);
+      }
+      break;
+  }
+  return {
+    payload,
+    checksums: String(settings.checksum ?? 'NONE').toUpperCase() !== 'NONE',
+    end,
+    heartbeatSeconds,
+  };
+}
+
+function checkPosition(start: { readonly file: string; readonly position?: number }): number {
+  const position = start.position ?? FIRST_EVENT_POSITION;
+  if (start.file === '' || /[/\\]/.test(start.file)) {
+    throw new SalvageError('BAD_INPUT', `"${start.file}" is not a binary log file name.`, {
+      hint: 'Give the name as SHOW BINARY LOGS prints it, without a directory, e.g. mysql-bin.000042.',
+    });
+  }
+  if (!Number.isSafeInteger(position) || position < FIRST_EVENT_POSITION || position > 0xffff_ffff) {
+    throw new SalvageError('BAD_INPUT', `Binlog position ${position} is not an event offset.`, {
+      hint: 'Positions start at 4 (the first event) and are byte offsets below 4 GiB.',
+    });
+  }
+  return position;
+}
+
+/** The end of the binary log now (SHOW MASTER STATUS; MySQL 8.4 renamed it SHOW BINARY LOG STATUS). */
+async function currentEnd(wire: WireConnection, flavor: Flavor): Promise<BinlogCoordinates> {
+  const statements =
+    flavor === 'mysql' ? ['SHOW BINARY LOG STATUS', 'SHOW MASTER STATUS'] : ['SHOW MASTER STATUS'];
+  let lastError: unknown;
+  for (const sql of statements) {
+    try {
+      const [row] = await wire.query<{ File?: string; Position?: number | string }>(sql);
+      if (!row?.File) throw new SalvageError('BINLOG_DISABLED', `${sql} returned no binary log.`);
+      return { file: row.File, position: Number(row.Position) };
+    } catch (error) {
+      lastError = error;
+      if ((error as { errno?: number }).errno !== 1064) break; // only a syntax error means "try the older name"
+    }
+  }
+  throw lastError;
+}
+
+/**
+ * The dump thread on the server only notices a closed socket when it next
+ * writes, which in follow mode may be a heartbeat away; killing it frees the
+ * server now. Best effort: the stream is over whatever happens here.
+ */
+async function killDumpThread(options: WireOptions, threadId: number): Promise<void> {
+  if (!threadId) return;
+  try {
+    const killer = await openWire({ ...options, connectTimeout: 3_000 });
+    try {
+      await killer.query(`KILL CONNECTION ${threadId}`);
+    } finally {
+      killer.destroy();
+    }
+  } catch {
+    // Already gone (ER_NO_SUCH_THREAD) or the server is unreachable: nothing left to free.
+  }
+}
+
+/** The one conversion from a server description to mysql2's options. */
+export function wireOptionsOf(server: ReplicationServer, connectTimeoutMs = 10_000): WireOptions {
+  const password = typeof server.password === 'string' ? server.password : server.password?.reveal();
+  return {
+    ...(server.socket
+      ? { socketPath: server.socket }
+      : { host: server.host ?? 'localhost', port: server.port ?? 3306 }),
+    ...(server.user === undefined ? {} : { user: server.user }),
+    ...(password === undefined ? {} : { password }),
+    ...(server.ssl === undefined ? {} : { ssl: server.ssl }),
+    connectTimeout: connectTimeoutMs,
+  };
+}
+
+function sceneOf(server: ReplicationServer, start: ReplicationStart): FailureScene {
+  const where = server.socket ?? `${server.host ?? 'localhost'}:${server.port ?? 3306}`;
+  return {
+    server: server.user ? `${server.user}@${where}` : where,
+    user: server.user,
+    file: start.kind === 'position' ? start.file : undefined,
+    position: start.kind === 'position' ? (start.position ?? FIRST_EVENT_POSITION) : undefined,
+    gtid: start.kind === 'gtid' ? start.after : undefined,
+  };
+}

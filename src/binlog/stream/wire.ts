@@ -1,0 +1,241 @@
+/**
+ * The replication connection over mysql2. mysql2's own BinlogDump command
+ * decodes events itself and knows nothing of MariaDB, so the dump is a small
+ * command object of ours on mysql2's command queue: it writes the raw
+ * COM_BINLOG_DUMP(_GTID) payload and hands back each event packet's bytes.
+ * This file is the only one that touches mysql2 internals (addCommand,
+ * writePacket, the packet object), all documented in lib/base/connection.js.
+ */
+import mysql from 'mysql2';
+
+/** How to reach the server, as mysql2 takes it. */
+export interface WireOptions {
+  readonly host?: string;
+  readonly port?: number;
+  readonly socketPath?: string;
+  readonly user?: string;
+  readonly password?: string;
+  readonly connectTimeout?: number;
+  readonly ssl?: unknown;
+}
+
+/** The mysql2 packet as a command sees it (lib/packets/packet.js). */
+interface IncomingPacket {
+  readonly buffer: Buffer;
+  readonly offset: number;
+  readonly end: number;
+  isError(): boolean;
+  isEOF(): boolean;
+  asError(encoding?: string): Error;
+}
+
+/** What mysql2 asks of a command: `execute` per packet (first with none), `onResult` on fatal errors. */
+interface QueuedCommand {
+  execute(packet: IncomingPacket | undefined, connection: ConnectionInternals): boolean;
+  onResult(error: Error): void;
+}
+
+/** The parts of mysql2's Connection used here; some are not in its typings. */
+interface ConnectionInternals {
+  readonly threadId: number | null;
+  readonly clientEncoding?: string;
+  readonly stream: { destroy(): void };
+  addCommand(command: QueuedCommand): unknown;
+  writePacket(packet: {
+    length(): number;
+    writeHeader(sequenceId: number): void;
+    readonly buffer: Buffer;
+  }): void;
+  _resetSequenceId(): void;
+  pause(): void;
+  resume(): void;
+  destroy(): void;
+  query(sql: string, callback: (error: Error | null, rows: unknown) => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+}
+
+/** An open connection to run the dump on. */
+export interface WireConnection {
+  /** The server's id for this connection (for KILL). */
+  readonly threadId: number;
+  /** The version string from the handshake. */
+  readonly serverVersion: string;
+  query<T = Record<string, unknown>>(sql: string): Promise<T[]>;
+  /** Closes the socket now, without the polite COM_QUIT. */
+  destroy(): void;
+  readonly internals: ConnectionInternals;
+}
+
+export async function openWire(options: WireOptions): Promise<WireConnection> {
+  const connection = mysql.createConnection({
+    ...options,
+    // Binlog coordinates and GTIDs must not be reinterpreted; nothing here needs dates or big numbers parsed.
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    dateStrings: true,
+    multipleStatements: false,
+  } as mysql.ConnectionOptions);
+  const internals = connection as unknown as ConnectionInternals;
+  // Errors after the handshake reach the dump through onResult; this keeps a late one from crashing the process.
+  internals.on('error', () => undefined);
+  const handshake = await new Promise<{ serverVersion?: string }>((resolve, reject) => {
+    connection.connect((error) => (error ? reject(error) : resolve(handshakeOf(connection))));
+  });
+  return {
+    threadId: internals.threadId ?? 0,
+    serverVersion: handshake.serverVersion ?? '',
+    internals,
+    query: <T>(sql: string) =>
+      new Promise<T[]>((resolve, reject) => {
+        internals.query(sql, (error, rows) => (error ? reject(error) : resolve(rows as T[])));
+      }),
+    destroy: () => {
+      internals.destroy();
+      internals.stream.destroy();
+    },
+  };
+}
+
+function handshakeOf(connection: mysql.Connection): { serverVersion?: string } {
+  return (connection as unknown as { _handshakePacket?: { serverVersion?: string } })._handshakePacket ?? {};
+}
+
+/** Limits on what may wait in memory for a slow consumer before the socket is paused. */
+export interface DumpLimits {
+  readonly highWaterBytes: number;
+  readonly lowWaterBytes: number;
+  /** Fail when nothing arrives for this long while the consumer waits (follow mode, with heartbeats on). */
+  readonly idleTimeoutMs?: number | undefined;
+}
+
+/**
+ * Sends a dump command and yields each event (the packet without its 0x00
+ * OK byte, copied so it does not pin mysql2's socket buffers). Ends on the
+ * server's EOF packet (non-blocking dumps); throws the server's error packet
+ * or a lost connection as mysql2 reports them. Pauses the socket while more
+ * than `highWaterBytes` are queued and resumes below `lowWaterBytes`.
+ */
+export async function* dumpEvents(
+  wire: WireConnection,
+  payload: Buffer,
+  limits: DumpLimits,
+): AsyncGenerator<Buffer, void, undefined> {
+  const queue: Buffer[] = [];
+  let head = 0;
+  let queuedBytes = 0;
+  let paused = false;
+  let ended = false;
+  let failure: Error | undefined;
+  let wake: (() => void) | undefined;
+  const notify = (): void => {
+    const resume = wake;
+    wake = undefined;
+    resume?.();
+  };
+
+  let started = false;
+  const command: QueuedCommand = {
+    execute(packet, connection) {
+      if (!started) {
+        started = true;
+        connection._resetSequenceId();
+        connection.writePacket(framed(payload));
+        return false;
+      }
+      if (!packet) return false;
+      if (packet.isError()) {
+        failure = packet.asError(connection.clientEncoding);
+        notify();
+        return true;
+      }
+      if (packet.isEOF()) {
+        ended = true;
+        notify();
+        return true;
+      }
+      if (packet.buffer[packet.offset] !== 0x00) {
+        failure = new Error(
+          `unexpected packet 0x${packet.buffer[packet.offset]?.toString(16)} in the binlog dump`,
+        );
+        notify();
+        return true;
+      }
+      const event = Buffer.from(packet.buffer.subarray(packet.offset + 1, packet.end));
+      queue.push(event);
+      queuedBytes += event.length;
+      if (!paused && queuedBytes > limits.highWaterBytes) {
+        paused = true;
+        connection.pause();
+      }
+      notify();
+      return false;
+    },
+    onResult(error) {
+      failure ??= error;
+      notify();
+    },
+  };
+  wire.internals.addCommand(command);
+
+  let idle: NodeJS.Timeout | undefined;
+  const idleTimeoutMs = limits.idleTimeoutMs;
+  try {
+    while (true) {
+      if (head < queue.length) {
+        const event = queue[head] as Buffer;
+        queue[head++] = EMPTY;
+        if (head > 1024 && head * 2 > queue.length) {
+          queue.splice(0, head);
+          head = 0;
+        }
+        queuedBytes -= event.length;
+        if (paused && queuedBytes < limits.lowWaterBytes) {
+          paused = false;
+          wire.internals.resume();
+        }
+        yield event;
+        continue;
+      }
+      if (failure) throw failure;
+      if (ended) return;
+      // Only time the server while waiting for it, not while the consumer is busy.
+      if (idleTimeoutMs !== undefined) {
+        idle = setTimeout(() => {
+          failure ??= Object.assign(
+            new Error(`the server sent nothing, not even a heartbeat, for ${idleTimeoutMs / 1000} s`),
+            {
+              code: 'ETIMEDOUT',
+            },
+          );
+          notify();
+        }, idleTimeoutMs);
+      }
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      clearTimeout(idle);
+    }
+  } finally {
+    clearTimeout(idle);
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** A packet as mysql2's writePacket takes it: 4 header bytes reserved, filled in with length and sequence id. */
+function framed(payload: Buffer): {
+  length(): number;
+  writeHeader(sequenceId: number): void;
+  buffer: Buffer;
+} {
+  const buffer = Buffer.alloc(4 + payload.length);
+  payload.copy(buffer, 4);
+  return {
+    buffer,
+    length: () => buffer.length,
+    writeHeader(sequenceId) {
+      buffer.writeUIntLE(payload.length, 0, 3);
+      buffer.writeUInt8(sequenceId, 3);
+    },
+  };
+}
