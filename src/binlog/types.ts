@@ -65,3 +65,72 @@ export type Value = null | number | bigint | string | Uint8Array;
 export type RowImage = readonly (Value | undefined)[];
 
 export type RowOperation = 'insert' | 'update' | 'delete';
+
+/**
+ * MySQL column type codes (`enum_field_types`) as TABLE_MAP events write
+ * them. STRING (254) also stands for ENUM and SET: the real type is the high
+ * byte of its `ColumnDef.meta`.
+ *
+ * `ColumnDef.meta` packs the TABLE_MAP per-column metadata the way the server
+ * reads it (`table_def`): 1-byte kinds (FLOAT/DOUBLE size, BLOB/TEXT/GEOMETRY/
+ * JSON/VECTOR length bytes, TIME2/DATETIME2/TIMESTAMP2 fsp) as that byte;
+ * VARCHAR/VAR_STRING as the little-endian u16 max byte length; BIT as
+ * `bytes << 8 | bits`; NEWDECIMAL as `precision << 8 | scale`; STRING/ENUM/SET
+ * as `byte0 << 8 | byte1` (real type and length, with the CHAR > 255 bytes
+ * packing in the real-type byte); 0 for types without metadata.
+ */
+export const ColumnType = {
+  DECIMAL: 0,
+  TINY: 1,
+  SHORT: 2,
+  LONG: 3,
+  FLOAT: 4,
+  DOUBLE: 5,
+  NULL: 6,
+  TIMESTAMP: 7,
+  LONGLONG: 8,
+  INT24: 9,
+  DATE: 10,
+  TIME: 11,
+  DATETIME: 12,
+  YEAR: 13,
+  NEWDATE: 14,
+  VARCHAR: 15,
+  BIT: 16,
+  TIMESTAMP2: 17,
+  DATETIME2: 18,
+  TIME2: 19,
+  TYPED_ARRAY: 20,
+  VECTOR: 242,
+  JSON: 245,
+  NEWDECIMAL: 246,
+  ENUM: 247,
+  SET: 248,
+  TINY_BLOB: 249,
+  MEDIUM_BLOB: 250,
+  LONG_BLOB: 251,
+  BLOB: 252,
+  VAR_STRING: 253,
+  STRING: 254,
+  GEOMETRY: 255,
+} as const;
+
+/** Extra column facts from TABLE_MAP optional metadata that older readers may ignore. */
+export interface ColumnExtras {
+  /** VECTOR dimensionality (MySQL 9 optional metadata field 13). */
+  readonly vectorDimensions?: number;
+}
+
+/**
+ * Everything a TABLE_MAP says beyond `TableMap`: kept apart so `TableMap`
+ * stays the minimal contract the value decoders need.
+ */
+export interface TableMapDetails extends TableMap {
+  /** TABLE_MAP flags (`TM_BIT_*`). */
+  readonly flags: number;
+  /** Per primary-key column, the prefix length in characters (0 = whole column). */
+  readonly primaryKeyPrefixes?: readonly number[];
+  readonly columnExtras?: readonly ColumnExtras[];
+  /** Which optional metadata fields the event carried (by field type code). */
+  readonly optionalMetadata: readonly number[];
+}

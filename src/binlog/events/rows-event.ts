@@ -1,0 +1,76 @@
+/**
+ * The frame of every rows event (WRITE/UPDATE/DELETE v1 and v2, MySQL's
+ * PARTIAL_UPDATE_ROWS, MariaDB's compressed variants): table id, flags, v2
+ * extra data, column count and columns-present bitmaps. The row images that
+ * follow are read by the value decoders (`Rows_log_event`).
+ */
+import { type Bitmap, ByteReader } from '../byte-reader.js';
+import { rowsEventShape } from '../event-types.js';
+import { inflateMariadbBlock } from '../mariadb-compression.js';
+import type { RowOperation } from '../types.js';
+import type { BinlogFormat } from './format-description.js';
+import type { EventHeader } from './header.js';
+import { readTableId } from './table-map.js';
+
+export const RowsEventFlag = {
+  STMT_END: 0x0001,
+  NO_FOREIGN_KEY_CHECKS: 0x0002,
+  RELAXED_UNIQUE_CHECKS: 0x0004,
+  COMPLETE_ROWS: 0x0008,
+} as const;
+
+export interface RowsEvent {
+  readonly kind: 'rows';
+  readonly header: EventHeader;
+  readonly op: RowOperation;
+  /** PARTIAL_UPDATE_ROWS: after-images may hold JSON diffs instead of whole JSON values. */
+  readonly partial: boolean;
+  readonly tableId: number;
+  readonly flags: number;
+  /** v2 extra row info (NDB data, partition ids), raw. */
+  readonly extraData?: Buffer;
+  readonly columnCount: number;
+  /** Columns present in the before-image (delete, update) or the after-image (insert). */
+  readonly present: Bitmap;
+  /** Columns present in the update after-image. */
+  readonly presentAfter?: Bitmap;
+  /** The row images (inflated when the event was compressed). */
+  readonly rows: Buffer;
+}
+
+export function decodeRowsEvent(r: ByteReader, header: EventHeader, format: BinlogFormat): RowsEvent {
+  const shape = rowsEventShape(header.type);
+  if (!shape) throw r.corrupt(`event type ${header.type} is not a rows event`);
+  const tableId = readTableId(r, format, header.type);
+  const flags = r.u16();
+  let extraData: Buffer | undefined;
+  if (shape.v2) {
+    // The length counts its own two bytes.
+    const extraLength = r.u16();
+    if (extraLength < 2) throw r.corrupt(`rows event extra-data length ${extraLength} is below 2`);
+    if (extraLength > 2) extraData = Buffer.from(r.bytes(extraLength - 2));
+  }
+  const columnCount = r.packedInt();
+  const present = r.bitmap(columnCount);
+  const isUpdate = shape.op === 'update' || shape.op === 'partial-update';
+  const presentAfter = isUpdate ? r.bitmap(columnCount) : undefined;
+  const rows = shape.compressed ? inflateMariadbBlock(r) : r.rest();
+  return {
+    kind: 'rows',
+    header,
+    op: shape.op === 'partial-update' ? 'update' : shape.op,
+    partial: shape.op === 'partial-update',
+    tableId,
+    flags,
+    extraData,
+    columnCount,
+    present,
+    presentAfter,
+    rows,
+  };
+}
+
+/** A reader over a rows event's row images, carrying the event's location for errors. */
+export function rowsReader(event: RowsEvent, context: ByteReader['context']): ByteReader {
+  return new ByteReader(event.rows, 0, event.rows.length, context);
+}
