@@ -104,10 +104,10 @@ const DECODERS = new Map<number, Decoder>([
 ]);
 
 /** Where an event sits, for decoders' error messages. */
-export interface EventLocation {
+export type EventLocation = {
   readonly file: string;
   readonly position: number;
-}
+};
 
 /**
  * Decodes one event. `bytes[start..end)` is the whole event (header, body,
