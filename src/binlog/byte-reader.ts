@@ -83,10 +83,16 @@ export class ByteReader {
     return v;
   }
 
-  /** Little-endian unsigned integer of 1..6 bytes, as a number. */
+  /**
+   * Little-endian unsigned integer of 1..7 bytes, as a number (7 bytes, the
+   * GTID commit timestamps, are exact up to 2^53).
+   */
   uintLE(bytes: number): number {
     this.need(bytes);
-    const v = this.buffer.readUIntLE(this.pos, bytes);
+    const v =
+      bytes === 7
+        ? this.buffer.readUIntLE(this.pos, 6) + (this.buffer[this.pos + 6] as number) * 2 ** 48
+        : this.buffer.readUIntLE(this.pos, bytes);
     this.pos += bytes;
     return v;
   }

@@ -7,6 +7,12 @@ import type { ByteReader } from '../byte-reader.js';
 export const EVENT_HEADER_LENGTH = 19;
 
 export interface EventHeader {
+  /** The binlog file the event is in. */
+  readonly file: string;
+  /** Offset of the event in that file; for an event inside a TRANSACTION_PAYLOAD, the payload event's offset. */
+  readonly position: number;
+  /** Offset inside the decompressed TRANSACTION_PAYLOAD, for events that came from one. */
+  readonly payloadOffset?: number;
   /** Seconds since the epoch when the statement started (not the commit). */
   readonly timestamp: number;
   readonly type: number;
@@ -18,8 +24,16 @@ export interface EventHeader {
   readonly flags: number;
 }
 
-export function decodeEventHeader(r: ByteReader): EventHeader {
+export function decodeEventHeader(
+  r: ByteReader,
+  file: string,
+  position: number,
+  payloadOffset?: number,
+): EventHeader {
   return {
+    file,
+    position,
+    payloadOffset,
     timestamp: r.u32(),
     type: r.u8(),
     serverId: r.u32(),

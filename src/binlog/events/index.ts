@@ -107,6 +107,7 @@ const DECODERS = new Map<number, Decoder>([
 export type EventLocation = {
   readonly file: string;
   readonly position: number;
+  readonly payloadOffset?: number;
 };
 
 /**
@@ -123,7 +124,7 @@ export function decodeEvent(
   where: EventLocation,
 ): BinlogEvent {
   const r = new ByteReader(bytes, start, end, where);
-  const header = decodeEventHeader(r);
+  const header = decodeEventHeader(r, where.file, where.position, where.payloadOffset);
   if (header.type === EventType.FORMAT_DESCRIPTION) return decodeFormatDescription(r, header);
   if (checksum) {
     if (r.remaining < 4) throw r.corrupt(`${eventTypeName(header.type)} event too short for its checksum`);

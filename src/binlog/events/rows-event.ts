@@ -7,7 +7,7 @@
 import { type Bitmap, ByteReader } from '../byte-reader.js';
 import { rowsEventShape } from '../event-types.js';
 import { inflateMariadbBlock } from '../mariadb-compression.js';
-import type { RowOperation } from '../types.js';
+import type { RowOperation, TableMapDetails } from '../types.js';
 import type { BinlogFormat } from './format-description.js';
 import type { EventHeader } from './header.js';
 import { readTableId } from './table-map.js';
@@ -36,6 +36,8 @@ export interface RowsEvent {
   readonly presentAfter?: Bitmap;
   /** The row images (inflated when the event was compressed). */
   readonly rows: Buffer;
+  /** The table the id maps to; set by the event stream from the preceding TABLE_MAP. */
+  table?: TableMapDetails;
 }
 
 export function decodeRowsEvent(r: ByteReader, header: EventHeader, format: BinlogFormat): RowsEvent {
@@ -67,6 +69,7 @@ export function decodeRowsEvent(r: ByteReader, header: EventHeader, format: Binl
     present,
     presentAfter,
     rows,
+    table: undefined,
   };
 }
 

@@ -144,11 +144,13 @@ const NUMERIC = new Set<number>([
   ColumnType.DOUBLE,
   ColumnType.YEAR,
 ]);
+// VECTOR counts as a character column (binary collation 63): vector.binlog's DEFAULT_CHARSET exceptions index it.
 const CHARACTER = new Set<number>([
   ColumnType.STRING,
   ColumnType.VAR_STRING,
   ColumnType.VARCHAR,
   ColumnType.BLOB,
+  ColumnType.VECTOR,
 ]);
 
 type Details = Pick<

@@ -1,0 +1,189 @@
+/**
+ * RawEvents (from files or the replication stream) to decoded events: tracks
+ * the FORMAT_DESCRIPTION in force, verifies CRC32s, binds rows events to
+ * their TABLE_MAP, expands TRANSACTION_PAYLOADs into their inner events, and
+ * reports (or, in strict mode, refuses) events it cannot decode.
+ */
+import { SalvageError } from '../errors.js';
+import { crc32 } from './crc32.js';
+import { EventFlag, EventType, eventTypeName } from './event-types.js';
+import { type BinlogFormat, DEFAULT_FORMAT } from './events/format-description.js';
+import { EVENT_HEADER_LENGTH } from './events/header.js';
+import { type BinlogEvent, decodeEvent } from './events/index.js';
+import { mayChangeData } from './events/other.js';
+import { RowsEventFlag } from './events/rows-event.js';
+import type { BinlogNotice } from './sources/files.js';
+import type { RawEvent, TableMapDetails } from './types.js';
+
+export interface EventStreamOptions {
+  /** Check every CRC32 (default true); false reads damaged files anyway. */
+  readonly verify?: boolean;
+  /**
+   * Refuse (BINLOG_UNSUPPORTED) event types that are unknown and not marked
+   * ignorable, or known to change data in ways salvage does not decode. The
+   * recovery paths set this: dropping such an event silently loses rows.
+   */
+  readonly strict?: boolean;
+  /** Told once per unknown event type (and about truncation, by the file source). */
+  readonly onNotice?: (notice: BinlogNotice) => void;
+}
+
+/** Decodes a RawEvent stream; breaking out of the loop closes the source. */
+export async function* decodeEvents(
+  source: AsyncIterable<RawEvent>,
+  options: EventStreamOptions = {},
+): AsyncGenerator<BinlogEvent> {
+  const verify = options.verify ?? true;
+  const strict = options.strict ?? false;
+  let format: BinlogFormat = DEFAULT_FORMAT;
+  let tables = new Map<number, TableMapDetails>();
+  let currentFile = '';
+  const reported = new Set<number>();
+
+  const admit = (event: BinlogEvent): BinlogEvent => {
+    switch (event.kind) {
+      case 'format-description':
+        format = event.format;
+        break;
+      case 'table-map':
+        tables.set(event.table.tableId, event.table);
+        break;
+      case 'rows': {
+        const table = tables.get(event.tableId);
+        if (!table) {
+          throw new SalvageError(
+            'BINLOG_UNKNOWN_TABLE',
+            `rows event at ${event.header.file}:${event.header.position} uses table id ${event.tableId}, which no TABLE_MAP defined`,
+            { context: { file: event.header.file, position: event.header.position } },
+          );
+        }
+        if (table.columns.length !== event.columnCount) {
+          throw new SalvageError(
+            'BINLOG_CORRUPT',
+            `rows event at ${event.header.file}:${event.header.position} has ${event.columnCount} columns, its table map ${table.columns.length}`,
+            {
+              context: {
+                file: event.header.file,
+                position: event.header.position,
+                table: `${table.database}.${table.table}`,
+              },
+            },
+          );
+        }
+        event.table = table;
+        break;
+      }
+      case 'unknown':
+      case 'other':
+        notice(
+          event.header.type,
+          event.header.file,
+          event.header.position,
+          event.header.flags,
+          event.kind === 'unknown',
+        );
+        break;
+      default:
+        break;
+    }
+    return event;
+  };
+
+  const notice = (type: number, file: string, position: number, flags: number, unknown: boolean): void => {
+    const refuse = unknown ? (flags & EventFlag.IGNORABLE) === 0 : mayChangeData(type);
+    if (strict && refuse) {
+      throw new SalvageError(
+        'BINLOG_UNSUPPORTED',
+        `${eventTypeName(type)} event (type ${type}) at ${file}:${position} cannot be decoded, and it may change data`,
+        { context: { file, position } },
+      );
+    }
+    if ((unknown || refuse) && !reported.has(type)) {
+      reported.add(type);
+      options.onNotice?.({ kind: 'unknown-event', file, position, type });
+    }
+  };
+
+  for await (const raw of source) {
+    if (raw.file !== currentFile) {
+      currentFile = raw.file;
+      tables = new Map();
+    }
+    const bytes = raw.bytes;
+    const where = { file: raw.file, position: raw.position };
+    if (bytes.length < EVENT_HEADER_LENGTH) {
+      throw new SalvageError(
+        'BINLOG_CORRUPT',
+        `event at ${raw.file}:${raw.position} is shorter than its header`,
+        { context: where },
+      );
+    }
+    const isFde = bytes[4] === EventType.FORMAT_DESCRIPTION;
+    const event = decodeEvent(bytes, 0, bytes.length, format, format.checksum && !isFde, where);
+    const checked = event.kind === 'format-description' ? event.checksumAlgorithm === 1 : format.checksum;
+    if (verify && checked) verifyChecksum(bytes, isFde, where);
+    yield admit(event);
+    if (event.kind === 'rows' && event.flags & RowsEventFlag.STMT_END) tables.clear();
+    if (event.kind === 'transaction-payload') {
+      const inner = event.events;
+      let offset = 0;
+      while (offset < inner.length) {
+        if (inner.length - offset < EVENT_HEADER_LENGTH) {
+          throw new SalvageError(
+            'BINLOG_CORRUPT',
+            `TRANSACTION_PAYLOAD at ${raw.file}:${raw.position} ends inside an event`,
+            {
+              context: where,
+            },
+          );
+        }
+        const length = inner.readUInt32LE(offset + 9);
+        if (length < EVENT_HEADER_LENGTH || offset + length > inner.length) {
+          throw new SalvageError(
+            'BINLOG_CORRUPT',
+            `TRANSACTION_PAYLOAD at ${raw.file}:${raw.position} holds an event of impossible length ${length}`,
+            {
+              context: where,
+            },
+          );
+        }
+        // Events inside a payload carry no checksum (the payload event has one).
+        const innerEvent = decodeEvent(inner, offset, offset + length, format, false, {
+          ...where,
+          payloadOffset: offset,
+        });
+        yield admit(innerEvent);
+        if (innerEvent.kind === 'rows' && innerEvent.flags & RowsEventFlag.STMT_END) tables.clear();
+        offset += length;
+      }
+    }
+  }
+}
+
+/**
+ * Compares an event's CRC32 trailer with its bytes. Servers compute the FDE's
+ * CRC with LOG_EVENT_BINLOG_IN_USE_F cleared (the flag is reset when the file
+ * is closed, without rewriting the checksum), so that variant also passes.
+ */
+function verifyChecksum(bytes: Buffer, isFde: boolean, where: { file: string; position: number }): void {
+  const end = bytes.length - 4;
+  const stored = bytes.readUInt32LE(end);
+  const actual = crc32(bytes, 0, end);
+  if (actual === stored) return;
+  if (isFde) {
+    const flags = bytes.readUInt16LE(17);
+    const other = Buffer.from([(flags ^ EventFlag.BINLOG_IN_USE) & 0xff, flags >>> 8]);
+    let crc = crc32(bytes, 0, 17);
+    crc = crc32(other, 0, 2, crc);
+    if (crc32(bytes, 19, end, crc) === stored) return;
+  }
+  throw new SalvageError(
+    'BINLOG_CHECKSUM',
+    `${eventTypeName(bytes[4] as number)} event at ${where.file}:${where.position} fails its CRC32 (stored ${hex(stored)}, computed ${hex(actual)})`,
+    { context: where },
+  );
+}
+
+function hex(n: number): string {
+  return n.toString(16).padStart(8, '0');
+}
