@@ -53,10 +53,31 @@ export interface TableMap {
 
 /**
  * A decoded column value. Exactness rules: integers beyond ±2^53−1 are bigint;
- * DECIMAL, temporal, ENUM/SET names, text and JSON are strings; binary, BLOB,
- * BIT and GEOMETRY keep their bytes.
+ * DECIMAL, temporal, ENUM/SET names, text and JSON are strings; YEAR and
+ * ENUM/SET without names in the TABLE_MAP are numbers; binary, BLOB, BIT,
+ * GEOMETRY, VECTOR and text the reader cannot decode exactly keep their bytes.
+ * A JSON partial update that could not be applied is a `JsonDiffValue`.
  */
-export type Value = null | number | bigint | string | Uint8Array;
+export type Value = null | number | bigint | string | Uint8Array | JsonDiffValue;
+
+/**
+ * The after-image of a JSON column in a MySQL PARTIAL_UPDATE_ROWS event whose
+ * before image lacks that column (binlog_row_image MINIMAL): only the changes
+ * are known, not the new document. Recovery paths must refuse it.
+ */
+export interface JsonDiffValue {
+  readonly kind: 'json-diff';
+  readonly diffs: readonly JsonDiff[];
+}
+
+/** One logical JSON change (`Json_diff`): an operation at a MySQL JSON path. */
+export interface JsonDiff {
+  readonly operation: 'replace' | 'insert' | 'remove';
+  /** A MySQL JSON path, e.g. `$.age` or `$.tags[2]`. */
+  readonly path: string;
+  /** The new value as JSON text; absent for `remove`. */
+  readonly value?: string;
+}
 
 /**
  * One row image: a value per table column, in column order. A column absent
