@@ -36,7 +36,8 @@ export function stepOf(
   where: { file?: string; next: number },
 ): StreamStep {
   const reader = new ByteReader(bytes, 0, bytes.length, { file: where.file, position: where.next });
-  const header = decodeEventHeader(reader);
+  // The header's own file/position are provisional here: working out the real offset is this function's job.
+  const header = decodeEventHeader(reader, where.file ?? '', where.next);
   if (header.length !== bytes.length) {
     throw reader.corrupt(
       `the server sent a ${bytes.length}-byte event whose header says ${header.length} bytes`,

@@ -46,7 +46,7 @@ export function replicationFailure(error: unknown, scene: FailureScene): unknown
   if (driver.code !== undefined && NETWORK_CODES.has(driver.code)) {
     return new SalvageError(
       'CONNECT_FAILED',
-      `Lost or could not open the connection to ${scene.server}: ${serverMessage}`,
+      `The connection to ${scene.server} failed: ${serverMessage}`,
       options,
     );
   }

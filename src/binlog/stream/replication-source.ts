@@ -5,6 +5,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { SalvageError } from '../../errors.js';
+import { type ConnectTarget, describeTarget, detectFlavor, withConnection } from '../../mysql/index.js';
 import type { Flavor, RawEvent } from '../types.js';
 import { type BinlogCoordinates, FIRST_EVENT_POSITION, reaches, stepOf } from './coordinates.js';
 import { type FailureScene, replicationFailure } from './failures.js';
@@ -16,20 +17,7 @@ import {
   encodeMysqlGtidSet,
   MARIADB_CAPABILITY_GTID,
 } from './protocol.js';
-import { dumpEvents, openWire, type WireConnection, type WireOptions } from './wire.js';
-
-/** The server to read from. The password is given to the server and never printed. */
-export interface ReplicationServer {
-  readonly host?: string;
-  readonly port?: number;
-  /** A local socket file; used instead of host and port when set. */
-  readonly socket?: string;
-  readonly user?: string;
-  /** A plain string or a Secret (anything with `reveal()`). */
-  readonly password?: string | { reveal(): string };
-  /** mysql2 TLS options, passed through. */
-  readonly ssl?: unknown;
-}
+import { dumpEvents, openWire, type WireConnection } from './wire.js';
 
 /** Where the stream starts. */
 export type ReplicationStart =
@@ -45,7 +33,8 @@ export type ReplicationStart =
   | { readonly kind: 'gtid'; readonly after: string };
 
 export interface ReplicationStreamOptions {
-  readonly server: ReplicationServer;
+  /** The server and login, as src/mysql resolves them from a DSN (`resolveTarget`). */
+  readonly server: ConnectTarget;
   /** Default: `{ kind: 'first' }`. */
   readonly start?: ReplicationStart;
   /**
@@ -61,7 +50,6 @@ export interface ReplicationStreamOptions {
   readonly heartbeatSeconds?: number;
   /** Bytes of received events kept for a slow consumer before the socket is paused. Default 16 MiB. */
   readonly bufferBytes?: number;
-  readonly connectTimeoutMs?: number;
 }
 
 const DEFAULT_BUFFER_BYTES = 16 * 1024 * 1024;
@@ -98,12 +86,9 @@ export async function* openReplicationStream(
   const start = options.start ?? { kind: 'first' };
   const follow = options.until === 'follow';
   const scene = sceneOf(options.server, start);
-  const wireOptions = wireOptionsOf(options.server, options.connectTimeoutMs);
   const fail = (error: unknown): unknown => replicationFailure(error, scene);
 
-  const wire = await openWire(wireOptions).catch((error: unknown) => {
-    throw fail(error);
-  });
+  const wire = await openWire(options.server);
   let dumpFinished = false;
   try {
     const session = await prepareSession(wire, options, start, follow).catch((error: unknown) => {
@@ -141,7 +126,7 @@ export async function* openReplicationStream(
     }
   } finally {
     wire.destroy();
-    if (!dumpFinished) await killDumpThread(wireOptions, wire.threadId);
+    if (!dumpFinished) await killDumpThread(options.server, wire.threadId);
   }
 }
 
@@ -161,22 +146,25 @@ async function prepareSession(
   start: ReplicationStart,
   follow: boolean,
 ): Promise<Session> {
-  const [settings] = await wire.query<{ logBin: number | string; checksum: string | null }>(
-    'SELECT @@global.log_bin AS logBin, @@global.binlog_checksum AS checksum',
+  const [settings] = await rowsOf(
+    wire,
+    'SELECT @@global.log_bin AS logBin, @@global.binlog_checksum AS checksum, @@version AS version, @@version_comment AS comment',
   );
   if (!settings || Number(settings.logBin) !== 1) {
     throw new SalvageError('BINLOG_DISABLED', 'The server does not write a binary log (log_bin is OFF).');
   }
-  const flavor = options.flavor ?? (/mariadb/i.test(wire.serverVersion) ? 'mariadb' : 'mysql');
+  const flavor = options.flavor ?? detectFlavor(String(settings.version), String(settings.comment ?? ''));
   // Announcing the checksum makes the server send events as stored, CRC32 included (without it, it refuses).
-  await wire.query(
+  await rowsOf(
+    wire,
     'SET @master_binlog_checksum = @@global.binlog_checksum, @source_binlog_checksum = @@global.binlog_checksum',
   );
-  if (flavor === 'mariadb') await wire.query(`SET @mariadb_slave_capability = ${MARIADB_CAPABILITY_GTID}`);
+  if (flavor === 'mariadb') await rowsOf(wire, `SET @mariadb_slave_capability = ${MARIADB_CAPABILITY_GTID}`);
   const heartbeatSeconds = options.heartbeatSeconds ?? DEFAULT_HEARTBEAT_SECONDS;
   if (follow) {
     const nanoseconds = BigInt(Math.round(heartbeatSeconds * 1e9));
-    await wire.query(
+    await rowsOf(
+      wire,
       `SET @master_heartbeat_period = ${nanoseconds}, @source_heartbeat_period = ${nanoseconds}`,
     );
   }
@@ -197,7 +185,8 @@ async function prepareSession(
     case 'gtid':
       if (flavor === 'mariadb') {
         const position = checkMariadbGtidPosition(start.after);
-        await wire.query(
+        await rowsOf(
+          wire,
           `SET @slave_connect_state = '${position}', @slave_gtid_strict_mode = 1, @slave_gtid_ignore_duplicates = 0`,
         );
         payload = binlogDumpPayload('', FIRST_EVENT_POSITION, flags, serverId);
@@ -229,22 +218,32 @@ function checkPosition(start: { readonly file: string; readonly position?: numbe
   return position;
 }
 
-/** The end of the binary log now (SHOW MASTER STATUS; MySQL 8.4 renamed it SHOW BINARY LOG STATUS). */
-async function currentEnd(wire: WireConnection, flavor: Flavor): Promise<BinlogCoordinates> {
+/**
+ * The end of the binary log now (SHOW MASTER STATUS; MySQL 8.4 renamed it
+ * SHOW BINARY LOG STATUS). It needs a privilege beyond REPLICATION SLAVE;
+ * without it the dump still ends, at the end it reaches (non-blocking dump).
+ */
+async function currentEnd(wire: WireConnection, flavor: Flavor): Promise<BinlogCoordinates | undefined> {
   const statements =
     flavor === 'mysql' ? ['SHOW BINARY LOG STATUS', 'SHOW MASTER STATUS'] : ['SHOW MASTER STATUS'];
-  let lastError: unknown;
   for (const sql of statements) {
     try {
-      const [row] = await wire.query<{ File?: string; Position?: number | string }>(sql);
-      if (!row?.File) throw new SalvageError('BINLOG_DISABLED', `${sql} returned no binary log.`);
-      return { file: row.File, position: Number(row.Position) };
+      const [row] = await rowsOf(wire, sql);
+      if (!row?.File)
+        throw new SalvageError('BINLOG_DISABLED', `${sql} shows no binary log: binary logging is off.`);
+      return { file: String(row.File), position: Number(row.Position) };
     } catch (error) {
-      lastError = error;
-      if ((error as { errno?: number }).errno !== 1064) break; // only a syntax error means "try the older name"
+      const errno = (error as { errno?: number }).errno;
+      if (errno === 1227) return undefined; // ER_SPECIFIC_ACCESS_DENIED_ERROR
+      if (errno !== 1064) throw error; // only a syntax error means "try the older name"
     }
   }
-  throw lastError;
+  return undefined;
+}
+
+async function rowsOf(wire: WireConnection, sql: string): Promise<Record<string, unknown>[]> {
+  const [rows] = await wire.connection.query(sql);
+  return Array.isArray(rows) ? (rows as Record<string, unknown>[]) : [];
 }
 
 /**
@@ -252,38 +251,17 @@ async function currentEnd(wire: WireConnection, flavor: Flavor): Promise<BinlogC
  * writes, which in follow mode may be a heartbeat away; killing it frees the
  * server now. Best effort: the stream is over whatever happens here.
  */
-async function killDumpThread(options: WireOptions, threadId: number): Promise<void> {
-  if (!threadId) return;
+async function killDumpThread(server: ConnectTarget, threadId: number): Promise<void> {
   try {
-    const killer = await openWire({ ...options, connectTimeout: 3_000 });
-    try {
-      await killer.query(`KILL CONNECTION ${threadId}`);
-    } finally {
-      killer.destroy();
-    }
+    await withConnection(server, (connection) => connection.query(`KILL CONNECTION ${Number(threadId)}`));
   } catch {
-    // Already gone (ER_NO_SUCH_THREAD) or the server is unreachable: nothing left to free.
+    // Already gone (ER_NO_SUCH_THREAD) or the server is unreachable: nothing is left to free.
   }
 }
 
-/** The one conversion from a server description to mysql2's options. */
-export function wireOptionsOf(server: ReplicationServer, connectTimeoutMs = 10_000): WireOptions {
-  const password = typeof server.password === 'string' ? server.password : server.password?.reveal();
+function sceneOf(server: ConnectTarget, start: ReplicationStart): FailureScene {
   return {
-    ...(server.socket
-      ? { socketPath: server.socket }
-      : { host: server.host ?? 'localhost', port: server.port ?? 3306 }),
-    ...(server.user === undefined ? {} : { user: server.user }),
-    ...(password === undefined ? {} : { password }),
-    ...(server.ssl === undefined ? {} : { ssl: server.ssl }),
-    connectTimeout: connectTimeoutMs,
-  };
-}
-
-function sceneOf(server: ReplicationServer, start: ReplicationStart): FailureScene {
-  const where = server.socket ?? `${server.host ?? 'localhost'}:${server.port ?? 3306}`;
-  return {
-    server: server.user ? `${server.user}@${where}` : where,
+    server: describeTarget(server),
     user: server.user,
     file: start.kind === 'position' ? start.file : undefined,
     position: start.kind === 'position' ? (start.position ?? FIRST_EVENT_POSITION) : undefined,

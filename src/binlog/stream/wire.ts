@@ -6,18 +6,7 @@
  * This file is the only one that touches mysql2 internals (addCommand,
  * writePacket, the packet object), all documented in lib/base/connection.js.
  */
-import mysql from 'mysql2';
-
-/** How to reach the server, as mysql2 takes it. */
-export interface WireOptions {
-  readonly host?: string;
-  readonly port?: number;
-  readonly socketPath?: string;
-  readonly user?: string;
-  readonly password?: string;
-  readonly connectTimeout?: number;
-  readonly ssl?: unknown;
-}
+import { type Connection, type ConnectTarget, connect } from '../../mysql/index.js';
 
 /** The mysql2 packet as a command sees it (lib/packets/packet.js). */
 interface IncomingPacket {
@@ -35,11 +24,10 @@ interface QueuedCommand {
   onResult(error: Error): void;
 }
 
-/** The parts of mysql2's Connection used here; some are not in its typings. */
+/** The parts of mysql2's callback Connection used here; most are not in its typings. */
 interface ConnectionInternals {
-  readonly threadId: number | null;
   readonly clientEncoding?: string;
-  readonly stream: { destroy(): void };
+  readonly stream: { destroy(): void; pause(): void; resume(): void };
   addCommand(command: QueuedCommand): unknown;
   writePacket(packet: {
     length(): number;
@@ -47,57 +35,36 @@ interface ConnectionInternals {
     readonly buffer: Buffer;
   }): void;
   _resetSequenceId(): void;
-  pause(): void;
-  resume(): void;
   destroy(): void;
-  query(sql: string, callback: (error: Error | null, rows: unknown) => void): unknown;
   on(event: 'error', listener: (error: Error) => void): unknown;
 }
 
-/** An open connection to run the dump on. */
+/** A connection opened for a dump. */
 export interface WireConnection {
   /** The server's id for this connection (for KILL). */
   readonly threadId: number;
-  /** The version string from the handshake. */
-  readonly serverVersion: string;
-  query<T = Record<string, unknown>>(sql: string): Promise<T[]>;
+  /** For the session statements before the dump. */
+  readonly connection: Connection;
   /** Closes the socket now, without the polite COM_QUIT. */
   destroy(): void;
   readonly internals: ConnectionInternals;
 }
 
-export async function openWire(options: WireOptions): Promise<WireConnection> {
-  const connection = mysql.createConnection({
-    ...options,
-    // Binlog coordinates and GTIDs must not be reinterpreted; nothing here needs dates or big numbers parsed.
-    supportBigNumbers: true,
-    bigNumberStrings: true,
-    dateStrings: true,
-    multipleStatements: false,
-  } as mysql.ConnectionOptions);
-  const internals = connection as unknown as ConnectionInternals;
+/** Opens a connection through src/mysql (TLS, credentials, connect errors) and reaches under it for the dump. */
+export async function openWire(target: ConnectTarget): Promise<WireConnection> {
+  const connection = await connect(target);
+  const internals = (connection as unknown as { connection: ConnectionInternals }).connection;
   // Errors after the handshake reach the dump through onResult; this keeps a late one from crashing the process.
-  internals.on('error', () => undefined);
-  const handshake = await new Promise<{ serverVersion?: string }>((resolve, reject) => {
-    connection.connect((error) => (error ? reject(error) : resolve(handshakeOf(connection))));
-  });
+  connection.on('error', () => undefined);
   return {
-    threadId: internals.threadId ?? 0,
-    serverVersion: handshake.serverVersion ?? '',
+    threadId: connection.threadId,
+    connection,
     internals,
-    query: <T>(sql: string) =>
-      new Promise<T[]>((resolve, reject) => {
-        internals.query(sql, (error, rows) => (error ? reject(error) : resolve(rows as T[])));
-      }),
     destroy: () => {
       internals.destroy();
       internals.stream.destroy();
     },
   };
-}
-
-function handshakeOf(connection: mysql.Connection): { serverVersion?: string } {
-  return (connection as unknown as { _handshakePacket?: { serverVersion?: string } })._handshakePacket ?? {};
 }
 
 /** Limits on what may wait in memory for a slow consumer before the socket is paused. */
@@ -165,12 +132,15 @@ export async function* dumpEvents(
       queuedBytes += event.length;
       if (!paused && queuedBytes > limits.highWaterBytes) {
         paused = true;
-        connection.pause();
+        // The socket itself, not connection.pause(): that parks packets in mysql2, where a close
+        // arriving meanwhile drops them (the server closes right after its EOF packet).
+        connection.stream.pause();
       }
       notify();
       return false;
     },
     onResult(error) {
+      if (ended) return;
       failure ??= error;
       notify();
     },
@@ -191,7 +161,7 @@ export async function* dumpEvents(
         queuedBytes -= event.length;
         if (paused && queuedBytes < limits.lowWaterBytes) {
           paused = false;
-          wire.internals.resume();
+          wire.internals.stream.resume();
         }
         yield event;
         continue;

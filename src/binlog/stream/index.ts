@@ -1,0 +1,6 @@
+/** The live-server binlog source (replication protocol); the binlog module re-exports it. */
+export {
+  openReplicationStream,
+  type ReplicationStart,
+  type ReplicationStreamOptions,
+} from './replication-source.js';
