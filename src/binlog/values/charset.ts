@@ -293,9 +293,9 @@ export function decodeText(bytes: Buffer, collation: number | undefined): string
   }
 }
 
-/** A copy, so a value never pins or aliases the event buffer it came from. */
+/** A plain copy, so a value never pins or aliases the event buffer it came from. */
 export function copyBytes(bytes: Uint8Array): Uint8Array {
-  return Uint8Array.prototype.slice.call(bytes);
+  return new Uint8Array(bytes);
 }
 
 function isAscii(bytes: Buffer): boolean {
