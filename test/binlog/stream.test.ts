@@ -229,6 +229,22 @@ describe('replication stream from a live MariaDB', () => {
     expect(await untilNoDumpThread()).toBe(0);
   });
 
+  it('carries an event longer than one protocol packet (16 MiB), reassembled exactly', async () => {
+    await sql(server, 'SET GLOBAL max_allowed_packet = 64 * 1024 * 1024');
+    const [status] = await sql<{ File: string; Position: number }>(server, 'SHOW MASTER STATUS');
+    await sql(server, 'CREATE TABLE app.big (id INT PRIMARY KEY, data LONGBLOB)');
+    await sql(server, "INSERT INTO app.big VALUES (1, REPEAT('b', 17 * 1024 * 1024))");
+    const file = status?.File as string;
+    const streamed = await collect({ start: { kind: 'position', file, position: Number(status?.Position) } });
+    const inFile = (await eventsInFiles()).filter(
+      (e) => e.file === file && e.position >= Number(status?.Position),
+    );
+    const big = streamed.find((e) => e.bytes.length > 16 * 1024 * 1024);
+    expect(big).toBeDefined();
+    expect(streamed.slice(1).map(key)).toEqual(inFile.map(key));
+    expect(streamed.slice(1).every((e, i) => e.bytes.equals(inFile[i]?.bytes as Buffer))).toBe(true);
+  });
+
   it('names an unknown or purged binlog file with BINLOG_NOT_ON_SERVER', async () => {
     const missing = collect({ start: { kind: 'position', file: 'binlog.999999' } });
     await expect(missing).rejects.toMatchObject({
