@@ -1,3 +1,4 @@
 /** The salvage library: each capability module's public entry, re-exported. */
 export * from './errors.js';
 export * from './mysql/index.js';
+export * from './environment/index.js';

@@ -48,7 +48,19 @@ const STANDARD_DIRS = [
 const SERVER_NAMES = ['mariadbd', 'mysqld'];
 const INSTALL_DB_NAMES = ['mariadb-install-db', 'mysql_install_db'];
 
+const found = new Map<string, ServerBinaries>();
+
 export function findServerBinaries(options: FindBinariesOptions = {}): ServerBinaries {
+  // Asking the server its version costs a process start; tests create many sandboxes.
+  const key = options.searchPath ?? '';
+  const known = found.get(key);
+  if (known !== undefined) return known;
+  const binaries = searchServerBinaries(options);
+  found.set(key, binaries);
+  return binaries;
+}
+
+function searchServerBinaries(options: FindBinariesOptions): ServerBinaries {
   const dirs =
     options.searchPath !== undefined
       ? splitPath(options.searchPath)

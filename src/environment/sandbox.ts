@@ -4,9 +4,8 @@
  * servers every integration test runs against.
  */
 import type { ChildProcess } from 'node:child_process';
-import { execFile } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { mkdir, open, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -14,8 +13,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createConnection } from 'mysql2/promise';
 import { SalvageError } from '../errors.js';
 import { type FindBinariesOptions, findServerBinaries, type ServerBinaries } from './binaries.js';
+import { copyFreshDatadir, sizingArgs } from './datadir.js';
 import { endServer, isServerAlive, type SandboxLifetime, spawnServer } from './process.js';
 import { defaultBaseDir, readRegistry, type SandboxRecord, updateRegistry } from './registry.js';
+import { tail } from './server-log.js';
 
 export type { SandboxLifetime } from './process.js';
 export type { SandboxRecord } from './registry.js';
@@ -124,7 +125,7 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
     await Promise.all(
       [layout.datadir, layout.binlogDir, layout.runDir].map((d) => mkdir(d, { recursive: true })),
     );
-    await initializeDatadir(binaries, layout);
+    await copyFreshDatadir(binaries, join(baseDir, '.templates'), layout.datadir);
     let started: Started | undefined;
     // A port picked by us can be taken by someone else before the server binds it.
     for (let attempt = 1; started === undefined; attempt++) {
@@ -318,14 +319,6 @@ interface ServerConfig {
   readonly serverOptions: Readonly<Record<string, string>>;
 }
 
-/** Small enough to start in well under a second; these are throwaway servers. */
-function sizingArgs(binaries: ServerBinaries): string[] {
-  const args = ['--innodb-buffer-pool-size=16M', '--performance-schema=OFF'];
-  if (binaries.flavor === 'mariadb') args.push('--innodb-log-file-size=8M');
-  if (process.getuid?.() === 0) args.push('--user=root');
-  return args;
-}
-
 function serverArgs(binaries: ServerBinaries, layout: Layout, config: ServerConfig): string[] {
   const args = [
     '--no-defaults',
@@ -357,51 +350,6 @@ function serverArgs(binaries: ServerBinaries, layout: Layout, config: ServerConf
   }
   for (const [key, value] of Object.entries(config.serverOptions)) args.push(`--${key}=${value}`);
   return args;
-}
-
-async function initializeDatadir(binaries: ServerBinaries, layout: Layout): Promise<void> {
-  const log = join(layout.dir, 'install.log');
-  const common = ['--no-defaults', `--datadir=${layout.datadir}`];
-  let program: string;
-  let args: string[];
-  if (binaries.installDb !== undefined) {
-    program = binaries.installDb;
-    args = [
-      ...common,
-      `--basedir=${dirname(dirname(binaries.server))}`,
-      '--auth-root-authentication-method=normal',
-      '--skip-test-db',
-      '--skip-name-resolve',
-      ...sizingArgs(binaries),
-    ];
-  } else {
-    // MySQL creates only root@localhost; the sandbox is reached over 127.0.0.1.
-    const init = join(layout.dir, 'init.sql');
-    await writeFile(
-      init,
-      [
-        "CREATE USER 'root'@'127.0.0.1' IDENTIFIED BY '';",
-        "GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;",
-        '',
-      ].join('\n'),
-    );
-    program = binaries.server;
-    args = [...common, '--initialize-insecure', `--init-file=${init}`, ...sizingArgs(binaries)];
-  }
-  const output = await new Promise<{ ok: boolean; text: string }>((done) => {
-    execFile(program, args, { timeout: 120_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) =>
-      done({ ok: error === null, text: `${stdout}${stderr}` }),
-    );
-  });
-  await writeFile(log, output.text);
-  if (!output.ok) {
-    const serverLog = await tail(layout.errorLog);
-    throw new SalvageError(
-      'SERVER_START_FAILED',
-      `Creating the data directory with ${program} failed:\n${lastLines(output.text)}${serverLog ? `\n${serverLog}` : ''}`,
-      { hint: 'Read the output above; the sandbox was removed.', context: { program } },
-    );
-  }
 }
 
 interface Started {
@@ -468,27 +416,6 @@ async function tryConnect(port: number): Promise<'ready' | 'retry' | string> {
     if (code === 'ER_ACCESS_DENIED_ERROR' || code === 'ER_HOST_NOT_PRIVILEGED') return code;
     return 'retry';
   }
-}
-
-async function tail(path: string, from = 0): Promise<string> {
-  try {
-    const handle = await open(path, 'r');
-    try {
-      const size = (await handle.stat()).size;
-      const start = Math.max(from, size - 8192);
-      const buffer = Buffer.alloc(size - start);
-      await handle.read(buffer, 0, buffer.length, start);
-      return lastLines(buffer.toString('utf8'));
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    return '';
-  }
-}
-
-function lastLines(text: string, count = 20): string {
-  return text.trimEnd().split('\n').slice(-count).join('\n');
 }
 
 async function assertPortFree(port: number): Promise<void> {
