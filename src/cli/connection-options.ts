@@ -20,7 +20,10 @@ export interface ConnectionFlags {
 /** Adds the connection flags to a command that takes --source/--target DSNs. */
 export function addConnectionOptions(command: Command): Command {
   command
-    .option('--password-file <file>', 'read the password from FILE (else SALVAGE_PASSWORD, MYSQL_PWD, ~/.my.cnf)')
+    .option(
+      '--password-file <file>',
+      'read the password from FILE (else SALVAGE_PASSWORD, MYSQL_PWD, ~/.my.cnf)',
+    )
     .addOption(new Option('--ssl-mode <mode>', 'TLS policy (default preferred)').choices(SSL_MODES))
     .option('--ssl-ca <file>', 'CA certificate that signed the server certificate')
     .option('--ssl-cert <file>', 'client certificate')
@@ -34,7 +37,10 @@ export function addConnectionOptions(command: Command): Command {
     .addOption(new Option('-p, --password [password]').hideHelp())
     .hook('preAction', (_self, action) => {
       if (action.opts().password !== undefined) {
-        throw new SalvageError('PASSWORD_ON_COMMAND_LINE', 'salvage never takes a password on the command line.');
+        throw new SalvageError(
+          'PASSWORD_ON_COMMAND_LINE',
+          'salvage never takes a password on the command line.',
+        );
       }
     });
   return command;
