@@ -3,7 +3,7 @@
  * servers that must die with the process that started them.
  */
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listSandboxes, removeOrphanedSandboxes } from '../../src/environment/index.js';
+import { isProcessAlive } from '../support/sandbox.js';
 
 const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 const salvage = join(root, 'bin', 'salvage');
@@ -31,26 +32,13 @@ function run(
   });
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/\)\s+Z\s/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
 async function waitUntilGone(pid: number, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
-    if (!isAlive(pid)) return true;
+    if (!isProcessAlive(pid)) return true;
     await sleep(50);
   }
-  return !isAlive(pid);
+  return !isProcessAlive(pid);
 }
 
 let home: string;
@@ -65,7 +53,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const pid of leftovers) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+  for (const pid of leftovers) if (isProcessAlive(pid)) process.kill(pid, 'SIGKILL');
   await rm(home, { recursive: true, force: true });
 });
 
@@ -153,7 +141,7 @@ describe('process-lifetime sandbox', () => {
     });
     const server = JSON.parse(line) as { pid: number; dir: string };
     leftovers.push(server.pid);
-    expect(isAlive(server.pid)).toBe(true);
+    expect(isProcessAlive(server.pid)).toBe(true);
 
     owner.kill('SIGKILL');
     expect(await waitUntilGone(server.pid, 10_000)).toBe(true);

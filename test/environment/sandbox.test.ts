@@ -1,29 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createSandbox, listSandboxes } from '../../src/environment/index.js';
 import { isSalvageError, type SalvageError } from '../../src/errors.js';
-import { type Sandbox, sql, startSandbox, TEST_SANDBOX_BASE } from '../support/sandbox.js';
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // Our own reaped children vanish; a zombie would still be listed with state Z.
-  return !/\)\s+Z\s/.test(readFileSafe(`/proc/${pid}/stat`));
-}
-
-function readFileSafe(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return '';
-  }
-}
+import { isProcessAlive, type Sandbox, sql, startSandbox, TEST_SANDBOX_BASE } from '../support/sandbox.js';
 
 async function variables(sandbox: Sandbox, names: string[]): Promise<Record<string, string>> {
   const rows = await sql<{ Variable_name: string; Value: string }>(
@@ -55,7 +37,7 @@ describe('sandbox lifecycle', () => {
     process.stderr.write(`sandbox create+start: ${startMs.toFixed(0)} ms\n`);
 
     expect(sandbox.dsn).toBe(`mysql://root@127.0.0.1:${sandbox.port}`);
-    expect(isAlive(sandbox.pid)).toBe(true);
+    expect(isProcessAlive(sandbox.pid)).toBe(true);
     expect(sandbox.isRunning()).toBe(true);
     const vars = await variables(sandbox, [
       'log_bin',
@@ -92,7 +74,7 @@ describe('sandbox lifecycle', () => {
     expect(await registryNames()).toContain(sandbox.name);
 
     await sandbox.destroy();
-    expect(isAlive(sandbox.pid)).toBe(false);
+    expect(isProcessAlive(sandbox.pid)).toBe(false);
     expect(existsSync(sandbox.dir)).toBe(false);
     expect(await registryNames()).not.toContain(sandbox.name);
   });
@@ -119,7 +101,7 @@ describe('sandbox lifecycle', () => {
     );
     const firstPid = sandbox.pid;
     await sandbox.stop();
-    expect(isAlive(firstPid)).toBe(false);
+    expect(isProcessAlive(firstPid)).toBe(false);
     expect(sandbox.isRunning()).toBe(false);
     await sandbox.start();
     expect(sandbox.pid).not.toBe(firstPid);

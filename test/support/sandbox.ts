@@ -8,6 +8,7 @@
  *   await sql(server, 'CREATE DATABASE app; CREATE TABLE app.t (id INT PRIMARY KEY)');
  *   const rows = await sql<{ n: number }>(server, 'SELECT COUNT(*) AS n FROM app.t WHERE id > ?', [1]);
  */
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
@@ -93,4 +94,21 @@ export async function sql<Row = Record<string, unknown>>(
 
 function isHeader(value: unknown): boolean {
   return typeof value === 'object' && value !== null && 'affectedRows' in value && 'insertId' in value;
+}
+
+/**
+ * Whether `pid` is a live process, checked independently of the sandbox code:
+ * a zombie (dead, not yet reaped) counts as gone.
+ */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return !/\)\s+Z\s/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
 }
