@@ -2,3 +2,5 @@
 export * from './errors.js';
 export * from './mysql/index.js';
 export * from './environment/index.js';
+export * from './binlog/index.js';
+export * from './timeline/index.js';

@@ -20,6 +20,7 @@ export type { BinlogEvent, BinlogEventKind } from './events/index.js';
 export type { QueryEvent } from './events/query.js';
 export type { RowsEvent } from './events/rows-event.js';
 export type { TableMapEvent } from './events/table-map.js';
+export { columnNames, rowChangeJson, rowImageJson } from './row-json.js';
 export { decodeRowImage, decodeRows, type RowImages } from './rows.js';
 export {
   BINLOG_MAGIC,
@@ -40,7 +41,20 @@ export {
   type Transaction,
   TransactionAssembler,
 } from './transactions.js';
-export * from './types.js';
+// Flavor is the mysql module's (the same union); everything else of the data contract:
+export {
+  type ColumnDef,
+  type ColumnExtras,
+  ColumnType,
+  type JsonDiff,
+  type JsonDiffValue,
+  type RawEvent,
+  type RowImage,
+  type RowOperation,
+  type TableMap,
+  type TableMapDetails,
+  type Value,
+} from './types.js';
 export { type ValueJson, valueToJson } from './values/to-json.js';
 
 /** Where to read a binlog from. */

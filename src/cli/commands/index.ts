@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerBinlog } from './binlog.js';
 import { registerPreflight } from './preflight.js';
 import { registerSandbox } from './sandbox.js';
 
@@ -6,5 +7,6 @@ import { registerSandbox } from './sandbox.js';
 export function registerCommands(program: Command): void {
   registerSandbox(program);
   registerPreflight(program);
+  registerBinlog(program);
   void program;
 }

@@ -1,0 +1,3 @@
+/** The timeline: binlog transactions queried by time, table, statement text and GTID. */
+export { matchesTransaction, queryTimeline, type TimelineFilter } from './filter.js';
+export { formatInstant, parseTime, systemTimeZone, zoneOffsetMs } from './time.js';
