@@ -57,6 +57,13 @@ export function decodeRowsEvent(r: ByteReader, header: EventHeader, format: Binl
   const isUpdate = shape.op === 'update' || shape.op === 'partial-update';
   const presentAfter = isUpdate ? r.bitmap(columnCount) : undefined;
   const rows = shape.compressed ? inflateMariadbBlock(r) : r.rest();
+  // An image with no columns takes no bytes: row data after it could never be consumed.
+  if (
+    rows.length > 0 &&
+    (present.count() === 0 || (presentAfter !== undefined && presentAfter.count() === 0))
+  ) {
+    throw r.corrupt('rows event has row data but no columns in its image');
+  }
   return {
     kind: 'rows',
     header,
