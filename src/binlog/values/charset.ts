@@ -225,15 +225,13 @@ export function charsetOfCollation(collation: number): string | undefined {
 
 /**
  * WHATWG decoders whose mapping equals the server's for every byte sequence
- * the server accepts in that character set (MySQL latin1 is cp1252 with the
- * five unassigned bytes mapped to C1 controls, exactly as WHATWG
- * windows-1252; cp932 is windows-31j on both sides). Character sets whose
+ * the server accepts in that character set (cp932 is windows-31j on both
+ * sides). latin1 has its own table below. Character sets whose
  * server tables differ from the WHATWG ones in places (sjis, ujis, big5,
  * gbk, greek, koi8u, macroman, cp1256, tis620...) are left out on purpose:
  * their values stay bytes rather than risk a wrong character.
  */
 const DECODER_LABELS: Readonly<Record<string, string>> = {
-  latin1: 'windows-1252',
   latin2: 'iso-8859-2',
   latin7: 'iso-8859-13',
   cp1250: 'windows-1250',
@@ -277,8 +275,7 @@ export function decodeText(bytes: Buffer, collation: number | undefined): string
     case 'ascii':
       return isAscii(bytes) ? bytes.toString('latin1') : copyBytes(bytes);
     case 'latin1':
-      if (isAscii(bytes)) return bytes.toString('latin1');
-      break;
+      return decodeLatin1(bytes);
     case 'utf32':
       return decodeUtf32(bytes) ?? copyBytes(bytes);
     case undefined:
@@ -296,6 +293,35 @@ export function decodeText(bytes: Buffer, collation: number | undefined): string
 /** A plain copy, so a value never pins or aliases the event buffer it came from. */
 export function copyBytes(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(bytes);
+}
+
+/**
+ * MySQL latin1 is cp1252, with its five unassigned bytes (0x81, 0x8d, 0x8f,
+ * 0x90, 0x9d) mapped to the C1 controls of the same code. Node's
+ * TextDecoder('windows-1252') decodes 0x80–0x9f as ISO-8859-1 in Node 20, so
+ * the 32 bytes that differ from ISO-8859-1 are mapped here.
+ */
+const CP1252_HIGH_CONTROLS =
+  '\u20ac\u0081\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u008d\u017d\u008f' +
+  '\u0090\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u009d\u017e\u0178';
+
+function decodeLatin1(bytes: Buffer): string {
+  const text = bytes.toString('latin1');
+  let firstC1 = -1;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i] as number;
+    if (byte >= 0x80 && byte <= 0x9f) {
+      firstC1 = i;
+      break;
+    }
+  }
+  if (firstC1 < 0) return text;
+  let out = text.slice(0, firstC1);
+  for (let i = firstC1; i < bytes.length; i++) {
+    const byte = bytes[i] as number;
+    out += byte >= 0x80 && byte <= 0x9f ? CP1252_HIGH_CONTROLS[byte - 0x80] : text[i];
+  }
+  return out;
 }
 
 function isAscii(bytes: Buffer): boolean {

@@ -43,8 +43,9 @@ export function readTime2(r: ByteReader, fsp: number): string {
   if (fractionSize === 3) return formatPackedTime(r.uintBE(6) - TIME2_FULL_OFFSET, fsp);
   let integer = r.uintBE(3) - TIME2_OFFSET;
   if (fractionSize === 0) return formatPackedTime(integer * TWO_POW_24, fsp);
-  // Negative times store the fraction as a negative number; borrow one second.
-  let fraction = r.intBE(fractionSize);
+  // Negative times store the fraction complemented (0x100 - f / 0x10000 - f) so
+  // that bytes sort like values; the integer part was rounded down one second.
+  let fraction = r.uintBE(fractionSize);
   if (integer < 0 && fraction !== 0) {
     integer++;
     fraction -= 2 ** (8 * fractionSize);
