@@ -104,6 +104,64 @@ export const ErrorCodes = {
     exit: 2,
     hint: 'The target is the source server itself; name a different server or use --into sandbox.',
   },
+  UNDO_NOT_EXACT: {
+    exit: 2,
+    hint: 'salvage writes no compensating SQL it cannot make exact; restore the affected tables from a backup instead.',
+  },
+  UNDO_DDL: {
+    exit: 2,
+    hint: 'The binlog holds no before-image of a schema change: follow the restore plan shown above.',
+  },
+  UNDO_CONFLICT: {
+    exit: 1,
+    hint: 'Rows changed since the bad transaction: choose --on-conflict skip, abort or force.',
+  },
+  UNDO_VERIFY_FAILED: {
+    exit: 1,
+    hint: 'The undo was rolled back and nothing changed; see which rows differ above.',
+  },
+  REPOSITORY_NOT_FOUND: {
+    exit: 2,
+    hint: 'Check --repo (file:///absolute/path); `salvage backup create` makes the repository on first use.',
+  },
+  REPOSITORY_LOCKED: {
+    exit: 3,
+    hint: 'Another backup is writing to this repository; wait for it, or remove the lock file named above if its process is gone.',
+  },
+  BACKUP_NOT_FOUND: { exit: 2, hint: 'List the complete backups with `salvage backup list --repo URL`.' },
+  BACKUP_CHECKSUM: {
+    exit: 1,
+    hint: 'The backup file is damaged: do not restore from it; use another backup (salvage backup list).',
+  },
+  BACKUP_NEEDS_LOCAL_SERVER: {
+    exit: 2,
+    hint: 'A physical backup copies the data directory and must run on the server host; use --method logical from here.',
+  },
+  TOOL_MISSING: {
+    exit: 3,
+    hint: 'Install it: apt-get install mariadb-backup (MariaDB) or percona-xtrabackup (MySQL), or use --method logical.',
+  },
+  NO_SPACE: { exit: 3, hint: 'Free disk space there, or restore somewhere with more room.' },
+  INCIDENT_EXISTS: {
+    exit: 2,
+    hint: 'That directory already holds an incident: continue it with `salvage resume --incident DIR`, or choose another --incident.',
+  },
+  INCIDENT_NOT_FOUND: {
+    exit: 2,
+    hint: 'Give the directory `salvage recover` created (--incident DIR); it holds journal.ndjson.',
+  },
+  INCIDENT_BUSY: {
+    exit: 2,
+    hint: 'Another salvage process is working on this incident; wait for it, or end that process first.',
+  },
+  JOURNAL_BROKEN: {
+    exit: 2,
+    hint: 'The journal is append-only and hash-chained: restore the original file, or start a new incident in another directory.',
+  },
+  CUTOVER_FAILED: {
+    exit: 3,
+    hint: 'Traffic may be half switched: run the rollback command shown in the plan, then retry.',
+  },
   INTERNAL: { exit: 3, hint: 'This is a bug in salvage; please report it with the command you ran.' },
 } as const satisfies Record<string, ErrorSpec>;
 
