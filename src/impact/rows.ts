@@ -1,0 +1,63 @@
+/**
+ * Row identities: the key that finds a row again (its key columns, or every
+ * column for a table without a key), as a string for maps and as an object
+ * for reports.
+ */
+import type { RowImage, TableMap, Value } from '../binlog/types.js';
+import type { TableFacts } from './tables.js';
+
+/** One row change of a transaction, in binlog order. */
+export interface RowChange {
+  readonly kind: 'insert' | 'update' | 'delete';
+  readonly table: TableMap;
+  /** Delete and update: the row before. */
+  readonly before?: RowImage;
+  /** Insert and update: the row after. */
+  readonly after?: RowImage;
+}
+
+/** A value as an unambiguous string: the type is part of it, so 1, '1' and X'31' differ. */
+export function valueKey(value: Value | undefined): string {
+  if (value === undefined) return 'u';
+  if (value === null) return 'n';
+  if (typeof value === 'number' || typeof value === 'bigint') return `i${value.toString()}`;
+  if (typeof value === 'string') return `s${value.length}:${value}`;
+  if (value instanceof Uint8Array) return `b${Buffer.from(value).toString('hex')}`;
+  return `j${JSON.stringify(value.diffs)}`;
+}
+
+/** The columns that identify a row of this table: its key, or all of them. */
+export function identityColumns(table: TableFacts): readonly number[] {
+  return table.address.kind === 'row' ? table.columns.map((c) => c.index) : table.address.columns;
+}
+
+/** `schema.table|values of the identity columns`: equal for the same row of the same table. */
+export function rowKey(table: TableFacts, image: RowImage): string {
+  let key = `${table.schema}.${table.table}`;
+  for (const index of identityColumns(table)) key += `|${valueKey(image[index])}`;
+  return key;
+}
+
+/** The identity columns and their values, for reports. */
+export function keyObject(table: TableFacts, image: RowImage): Record<string, unknown> {
+  const key: Record<string, unknown> = {};
+  for (const index of identityColumns(table)) {
+    const column = table.columns[index];
+    if (column) key[column.name] = displayValue(image[index]);
+  }
+  return key;
+}
+
+/** A value as JSON can carry it: bigints as strings, bytes as 0x-hex. */
+export function displayValue(value: Value | undefined): unknown {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Uint8Array) return `0x${Buffer.from(value).toString('hex')}`;
+  if (typeof value === 'object') return { jsonDiff: value.diffs };
+  return value;
+}
+
+/** True when two values are the same (bytes by content). */
+export function sameValue(a: Value | undefined, b: Value | undefined): boolean {
+  return valueKey(a) === valueKey(b);
+}

@@ -1,0 +1,117 @@
+/**
+ * One pass over the binlog from the first bad transaction on: the bad
+ * transactions' row changes are collected (memory bounded by the size of the
+ * bad change itself), every later transaction is streamed and only the keys
+ * of rows it touches are compared with the bad rows' keys. A later write to a
+ * row the bad change touched is what makes undoing that row a conflict.
+ */
+import type { TableMap } from '../binlog/types.js';
+import { SalvageError } from '../errors.js';
+import { classifyStatement, type SchemaChange } from './ddl.js';
+import { type RowChange, rowKey } from './rows.js';
+import type { ChangeSource } from './source.js';
+import type { TableFacts } from './tables.js';
+
+/** One row change of a bad transaction, with the table facts it is written with. */
+export interface BadChange {
+  readonly gtid: string;
+  /** Position among all bad changes, in binlog order. */
+  readonly sequence: number;
+  readonly table: TableFacts;
+  readonly change: RowChange;
+}
+
+export interface BadTransaction {
+  readonly gtid: string;
+  readonly file: string;
+  readonly position: number;
+  readonly rows: number;
+}
+
+export interface Trace {
+  readonly transactions: readonly BadTransaction[];
+  /** Every row change of the bad transactions, in binlog order. */
+  readonly changes: readonly BadChange[];
+  readonly schemaChanges: readonly SchemaChange[];
+  /** Row key → GTIDs of later transactions (not among the bad ones) that changed that row, in order. */
+  readonly later: ReadonlyMap<string, readonly string[]>;
+  /** Transactions read after the first bad one. */
+  readonly laterTransactions: number;
+}
+
+export interface TraceOptions {
+  readonly gtids: readonly string[];
+  readonly source: ChangeSource;
+  /** The facts of a table (live schema joined with the TABLE_MAP); called once per table. */
+  readonly tableFacts: (map: TableMap) => Promise<TableFacts>;
+}
+
+/** Reads the bad transactions and the later writes to the same rows; GTID_NOT_FOUND when one is missing. */
+export async function traceBadChanges(options: TraceOptions): Promise<Trace> {
+  const wanted = new Set(options.gtids);
+  const transactions = new Map<string, { gtid: string; file: string; position: number; rows: number }>();
+  const changes: BadChange[] = [];
+  const schemaChanges: SchemaChange[] = [];
+  const later = new Map<string, string[]>();
+  const facts = new Map<string, TableFacts>();
+  let laterTransactions = 0;
+  let lastLater = '';
+
+  for await (const event of options.source) {
+    if (wanted.has(event.gtid)) {
+      let transaction = transactions.get(event.gtid);
+      if (transaction === undefined) {
+        transaction = { gtid: event.gtid, file: event.file, position: event.position, rows: 0 };
+        transactions.set(event.gtid, transaction);
+      }
+      if (event.kind === 'statement') {
+        const found = classifyStatement(event.gtid, event.schema, event.text);
+        if (found) schemaChanges.push(found);
+        continue;
+      }
+      const change = event.change;
+      const name = `${change.table.database}.${change.table.table}`;
+      let table = facts.get(name);
+      if (table === undefined) {
+        table = await options.tableFacts(change.table);
+        facts.set(name, table);
+      }
+      changes.push({ gtid: event.gtid, sequence: changes.length, table, change });
+      for (const key of changeKeys(table, change)) if (!later.has(key)) later.set(key, []);
+      transaction.rows++;
+      continue;
+    }
+    if (transactions.size === 0) continue;
+    if (event.gtid !== lastLater) {
+      laterTransactions++;
+      lastLater = event.gtid;
+    }
+    if (event.kind !== 'row') continue;
+    const change = event.change;
+    const table = facts.get(`${change.table.database}.${change.table.table}`);
+    if (table === undefined || table.columns.length !== change.table.columns.length) continue;
+    for (const key of changeKeys(table, change)) {
+      const gtids = later.get(key);
+      if (gtids !== undefined && gtids.at(-1) !== event.gtid) gtids.push(event.gtid);
+    }
+  }
+  const missing = options.gtids.filter((gtid) => !transactions.has(gtid));
+  if (missing.length > 0) {
+    throw new SalvageError('GTID_NOT_FOUND', `transaction ${missing.join(', ')} is not in the binlogs read`, {
+      context: { gtid: missing[0] },
+    });
+  }
+  for (const [key, gtids] of later) if (gtids.length === 0) later.delete(key);
+  return { transactions: [...transactions.values()], changes, schemaChanges, later, laterTransactions };
+}
+
+/** The identities of the rows a change touches: before and after (a key update moves the row). */
+export function changeKeys(table: TableFacts, change: RowChange): string[] {
+  const keys: string[] = [];
+  if (change.before) keys.push(rowKey(table, change.before));
+  if (change.after) {
+    const key = rowKey(table, change.after);
+    if (keys[0] !== key) keys.push(key);
+  }
+  return keys;
+}

@@ -1,0 +1,183 @@
+/**
+ * Exact SQL for binlog values, per column type. Literals do not depend on the
+ * session's sql_mode (no backslash escapes are relied on: text with a
+ * backslash or a control character is written as hex) but do need the
+ * session settings the undo script sets first: time_zone '+00:00' (the reader
+ * prints TIMESTAMP values in UTC) and utf8mb4 as the connection charset.
+ */
+import type { Value } from '../binlog/types.js';
+import { SalvageError } from '../errors.js';
+import type { ColumnFacts, TableFacts } from '../impact/index.js';
+import { quoteIdentifier } from '../mysql/index.js';
+
+/** Session settings every undo statement assumes. */
+export const SESSION_SETUP = ['SET NAMES utf8mb4', "SET time_zone = '+00:00'"] as const;
+
+const INTEGER_BITS: Record<string, number> = { tinyint: 8, smallint: 16, mediumint: 24, int: 32, bigint: 64 };
+const TEMPORAL = new Set(['date', 'time', 'datetime', 'timestamp']);
+/** Text printable as is under any sql_mode: no quote, no backslash, no control character. */
+function isPlainText(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f || code === 0x27 || code === 0x5c) return false;
+  }
+  return true;
+}
+
+/** The literal that stores `value` into `column` (INSERT values, UPDATE SET). */
+export function valueLiteral(table: TableFacts, column: ColumnFacts, value: Value | undefined): string {
+  const v = exactValue(table, column, value);
+  if (v === null) return 'NULL';
+  if (column.dataType === 'geometry' || GEOMETRY_TYPES.has(column.dataType))
+    return geometryLiteral(v as Uint8Array);
+  if (column.dataType === 'json' && typeof v === 'string') return `CAST(${textLiteral(v)} AS JSON)`;
+  return plainLiteral(column, v);
+}
+
+/**
+ * A condition true exactly when `column` holds `value`: NULL-safe, byte-exact
+ * for text (a case or accent change is a change), bit-exact for geometry.
+ */
+export function exactMatch(table: TableFacts, column: ColumnFacts, value: Value | undefined): string {
+  const name = quoteIdentifier(column.name);
+  const v = exactValue(table, column, value);
+  if (v === null) return `${name} IS NULL`;
+  if (column.dataType === 'geometry' || GEOMETRY_TYPES.has(column.dataType)) {
+    return `CAST(${name} AS BINARY) <=> ${hex(v as Uint8Array)}`;
+  }
+  if (column.dataType === 'json' && typeof v === 'string')
+    return `${name} <=> CAST(${textLiteral(v)} AS JSON)`;
+  if (column.charset !== undefined && typeof v === 'string') {
+    const converted =
+      column.charset === 'utf8mb4' ? textLiteral(v) : `CONVERT(${textLiteral(v)} USING ${column.charset})`;
+    return `CAST(${name} AS BINARY) <=> CAST(${converted} AS BINARY)`;
+  }
+  if (column.charset !== undefined && v instanceof Uint8Array) return `CAST(${name} AS BINARY) <=> ${hex(v)}`;
+  return `${name} <=> ${plainLiteral(column, v)}`;
+}
+
+/** A condition an index can serve: `col = literal` (collation rules), or IS NULL. */
+export function keyMatch(table: TableFacts, column: ColumnFacts, value: Value | undefined): string {
+  const name = quoteIdentifier(column.name);
+  const v = exactValue(table, column, value);
+  return v === null ? `${name} IS NULL` : `${name} = ${plainLiteral(column, v)}`;
+}
+
+type Exact = null | number | bigint | string | Uint8Array;
+
+/** The value, checked to be writable exactly; unsigned integers the reader saw as signed are corrected. */
+function exactValue(table: TableFacts, column: ColumnFacts, value: Value | undefined): Exact {
+  const where = `${table.schema}.${table.table}.${column.name}`;
+  if (value === undefined) {
+    throw new SalvageError('UNDO_NOT_EXACT', `the binlog row image lacks column ${where}`, {
+      hint: 'The server logged partial row images (binlog_row_image MINIMAL or NOBLOB): the old value is unknown. Restore from a backup instead, and set binlog_row_image=FULL.',
+      context: { table: `${table.schema}.${table.table}`, column: column.name },
+    });
+  }
+  if (value !== null && typeof value === 'object' && !(value instanceof Uint8Array)) {
+    throw new SalvageError(
+      'UNDO_NOT_EXACT',
+      `column ${where} holds a partial JSON update whose full value is unknown`,
+      {
+        hint: 'Restore the table from a backup instead; set binlog_row_value_options="" to log whole JSON values.',
+        context: { table: `${table.schema}.${table.table}`, column: column.name },
+      },
+    );
+  }
+  const bits = INTEGER_BITS[column.dataType];
+  if (bits !== undefined && column.unsigned && (typeof value === 'number' || typeof value === 'bigint')) {
+    const big = BigInt(value);
+    if (big < 0n) return big + (1n << BigInt(bits));
+  }
+  return value;
+}
+
+function plainLiteral(column: ColumnFacts, value: Exact): string {
+  if (value === null) return 'NULL';
+  if (column.dataType === 'bit') return bitLiteral(value);
+  if (typeof value === 'bigint') return value.toString();
+  if (typeof value === 'number') return numberLiteral(column, value);
+  if (value instanceof Uint8Array) {
+    if (column.charset !== undefined) return hex(value);
+    return hex(padBinary(column, value));
+  }
+  if (column.dataType === 'decimal') {
+    if (!/^-?\d+(\.\d+)?$/.test(value)) throw notExact(column, `DECIMAL value ${value}`);
+    return value;
+  }
+  if (TEMPORAL.has(column.dataType)) {
+    if (!/^-?[\d :.-]+$/.test(value)) throw notExact(column, `temporal value ${value}`);
+    return `'${value}'`;
+  }
+  if (column.charset === undefined) return hex(padBinary(column, Buffer.from(value, 'utf8')));
+  return textLiteral(value);
+}
+
+function numberLiteral(column: ColumnFacts, value: number): string {
+  if (!Number.isFinite(value)) throw notExact(column, `number ${value}`);
+  // An exponent makes it a DOUBLE literal: a plain 1.5 would be DECIMAL, compared and rounded differently.
+  if (column.dataType === 'float' || column.dataType === 'double') {
+    // The reader may print a FLOAT as its shortest float text (1.1); the column compares as the widened double.
+    const text = String(column.dataType === 'float' ? Math.fround(value) : value);
+    return /e/i.test(text) ? text : `${text}e0`;
+  }
+  return String(value);
+}
+
+/** utf8mb4 text the server converts to the column's charset. */
+function textLiteral(text: string): string {
+  if (isPlainText(text)) return `_utf8mb4'${text}'`;
+  return `_utf8mb4 X'${Buffer.from(text, 'utf8').toString('hex')}'`;
+}
+
+function hex(bytes: Uint8Array): string {
+  return `X'${Buffer.from(bytes).toString('hex')}'`;
+}
+
+function bitLiteral(value: Exact): string {
+  if (typeof value === 'number' || typeof value === 'bigint') return `b'${BigInt(value).toString(2)}'`;
+  if (value instanceof Uint8Array) {
+    let bits = '';
+    for (const byte of value) bits += byte.toString(2).padStart(8, '0');
+    return `b'${bits.replace(/^0+(?=.)/, '') || '0'}'`;
+  }
+  throw new SalvageError('UNDO_NOT_EXACT', `BIT column ${value} is not a bit value`);
+}
+
+/** The server stores BINARY(n) padded with zero bytes and the binlog drops them; comparisons need them back. */
+function padBinary(column: ColumnFacts, bytes: Uint8Array): Uint8Array {
+  const match = /^binary\((\d+)\)/i.exec(column.columnType);
+  const length = match ? Number(match[1]) : 0;
+  if (bytes.length >= length) return bytes;
+  const padded = Buffer.alloc(length);
+  padded.set(bytes);
+  return padded;
+}
+
+const GEOMETRY_TYPES = new Set([
+  'point',
+  'linestring',
+  'polygon',
+  'multipoint',
+  'multilinestring',
+  'multipolygon',
+  'geometrycollection',
+]);
+
+/** The stored form is a 4-byte little-endian SRID followed by the WKB. */
+function geometryLiteral(bytes: Uint8Array): string {
+  const buffer = Buffer.from(bytes);
+  if (buffer.length < 5)
+    throw new SalvageError('UNDO_NOT_EXACT', `a geometry value of ${buffer.length} bytes is not valid`);
+  return `ST_GeomFromWKB(${hex(buffer.subarray(4))}, ${buffer.readUInt32LE(0)})`;
+}
+
+function notExact(column: ColumnFacts, what: string): SalvageError {
+  return new SalvageError(
+    'UNDO_NOT_EXACT',
+    `cannot write ${what} into ${column.name} (${column.columnType}) exactly`,
+    {
+      context: { column: column.name },
+    },
+  );
+}

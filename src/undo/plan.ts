@@ -1,0 +1,257 @@
+/**
+ * planUndo: the compensating statements for the bad transactions, newest
+ * first, each checked against the live server. A row whose current value is
+ * no longer the bad change's after-image is a conflict, reported with the
+ * later transactions that changed it and its current value.
+ */
+import { SalvageError } from '../errors.js';
+import {
+  type BadTransaction,
+  type ChangeSource,
+  keyObject,
+  readTableFacts,
+  rowKey,
+  type SchemaChange,
+  type TableFacts,
+  type Trace,
+  traceBadChanges,
+} from '../impact/index.js';
+import { type Connection, queryRows, quoteTableName } from '../mysql/index.js';
+import { compensate, keyCondition, rowCondition, type UndoStatement } from './statements.js';
+
+export type ConflictPolicy = 'skip' | 'abort' | 'force';
+
+export interface UndoOptions {
+  readonly gtids: readonly string[];
+  /** The binlog from the first bad transaction (or earlier) to the present. */
+  readonly source: ChangeSource;
+  /** The live source server: its schema and current rows. */
+  readonly conn: Connection;
+  /** What to do with conflicting rows; undefined: report them and plan nothing for them either. */
+  readonly onConflict?: ConflictPolicy;
+}
+
+/** A row the undo must not blindly change: it is not what the bad change left any more. */
+export interface UndoConflict {
+  readonly gtid: string;
+  readonly table: string;
+  readonly key: Record<string, unknown>;
+  /** The row as it is now; null when it no longer exists (or, without a key, cannot be singled out). */
+  readonly current: Record<string, unknown> | null;
+  /** Later transactions (from the binlog) that changed it. */
+  readonly later: readonly string[];
+}
+
+/** The statements that touch one row, newest first: a row's chain of undo steps. */
+export interface RowUndo {
+  readonly statements: UndoStatement[];
+  conflict?: UndoConflict;
+}
+
+export interface UndoPlan {
+  readonly transactions: readonly BadTransaction[];
+  /** The statements to run, in order (newest change first): conflicting rows only when forced. */
+  readonly statements: readonly UndoStatement[];
+  /** Rows the statements touch. */
+  readonly rows: number;
+  readonly conflicts: readonly UndoConflict[];
+  /** What happens to the conflicting rows. */
+  readonly onConflict: ConflictPolicy | undefined;
+  /** Every row's chain, conflicting or not (apply reads and verifies by it). */
+  readonly chains: readonly RowUndo[];
+  readonly laterTransactions: number;
+}
+
+export async function planUndo(options: UndoOptions): Promise<UndoPlan> {
+  const trace = await traceBadChanges({
+    gtids: options.gtids,
+    source: options.source,
+    tableFacts: (map) => readTableFacts(options.conn, map),
+  });
+  refuseSchemaChanges(trace);
+  const chains = chainStatements(trace);
+  for (const chain of chains) await checkChain(options.conn, chain, trace);
+  // Rows without a key cannot be told apart: N identical rows to undo need N identical rows now.
+  await checkDuplicates(options.conn, chains, trace);
+  const conflicted = chains.filter((c) => c.conflict !== undefined);
+  const applied = chains.filter((c) => c.conflict === undefined || options.onConflict === 'force');
+  if (options.onConflict === 'force') {
+    for (const chain of conflicted) forceFirst(chain);
+  }
+  const statements = applied.flatMap((c) => c.statements).sort((a, b) => b.sequence - a.sequence);
+  return {
+    transactions: trace.transactions,
+    statements,
+    rows: applied.length,
+    conflicts: conflicted.map((c) => c.conflict as UndoConflict),
+    onConflict: options.onConflict,
+    chains: applied,
+    laterTransactions: trace.laterTransactions,
+  };
+}
+
+/** Groups the compensating statements by row (newest first); a key change links the old and new identity. */
+function chainStatements(trace: Trace): RowUndo[] {
+  const byKey = new Map<string, RowUndo>();
+  const chains: RowUndo[] = [];
+  for (let i = trace.changes.length - 1; i >= 0; i--) {
+    const bad = trace.changes[i];
+    if (bad === undefined) continue;
+    const statement = compensate(bad);
+    if (statement === undefined) continue;
+    const keys = statementKeys(statement);
+    let chain = keys.map((k) => byKey.get(k)).find((c) => c !== undefined);
+    // Duplicate rows of a keyless table share a key but are separate rows: one chain per statement.
+    if (chain === undefined || (statement.table.address.kind === 'row' && statement.kind !== 'insert')) {
+      chain = { statements: [] };
+      chains.push(chain);
+    }
+    chain.statements.push(statement);
+    for (const key of keys) byKey.set(key, chain);
+  }
+  return chains;
+}
+
+function statementKeys(statement: UndoStatement): string[] {
+  const keys: string[] = [];
+  if (statement.expect) keys.push(rowKey(statement.table, statement.expect));
+  if (statement.restore) keys.push(rowKey(statement.table, statement.restore));
+  return keys;
+}
+
+/** Reads the row the chain's first statement expects; marks a conflict when it is not the after-image. */
+async function checkChain(conn: Connection, chain: RowUndo, trace: Trace): Promise<void> {
+  const first = chain.statements[0];
+  if (first === undefined || first.table.address.kind === 'row') return;
+  const table = first.table;
+  const identity = (first.expect ?? first.restore) as NonNullable<UndoStatement['expect']>;
+  const name = quoteTableName(table.schema, table.table);
+  const guard = first.expect ? rowCondition(table, first.expect, 'guarded') : 'FALSE';
+  const [row] = await queryRows(
+    conn,
+    `SELECT (${guard}) AS salvage_unchanged, t.* FROM ${name} t WHERE ${keyCondition(table, identity)} LIMIT 1`,
+  );
+  const unchanged = first.expect
+    ? row !== undefined && Number(row.salvage_unchanged) === 1
+    : row === undefined;
+  if (unchanged) return;
+  chain.conflict = conflictOf(first, table, identity, row === undefined ? null : currentRow(row), trace);
+}
+
+async function checkDuplicates(conn: Connection, chains: RowUndo[], trace: Trace): Promise<void> {
+  const groups = new Map<string, RowUndo[]>();
+  for (const chain of chains) {
+    const first = chain.statements[0];
+    if (first?.expect === undefined || first.table.address.kind !== 'row') continue;
+    const key = rowKey(first.table, first.expect);
+    groups.set(key, [...(groups.get(key) ?? []), chain]);
+  }
+  for (const group of groups.values()) {
+    const first = group[0]?.statements[0];
+    if (first?.expect === undefined) continue;
+    const [row] = await queryRows(
+      conn,
+      `SELECT COUNT(*) AS n FROM ${quoteTableName(first.table.schema, first.table.table)} WHERE ${rowCondition(first.table, first.expect, 'guarded')}`,
+    );
+    const present = Number(row?.n ?? 0);
+    // The rows beyond those still present are the conflicting ones (which duplicate is moot: they are identical).
+    for (const chain of group.slice(present)) {
+      chain.conflict = conflictOf(first, first.table, first.expect, null, trace);
+    }
+  }
+}
+
+function conflictOf(
+  statement: UndoStatement,
+  table: TableFacts,
+  identity: NonNullable<UndoStatement['expect']>,
+  current: Record<string, unknown> | null,
+  trace: Trace,
+): UndoConflict {
+  const later = new Set<string>();
+  for (const key of statementKeys(statement)) for (const gtid of trace.later.get(key) ?? []) later.add(gtid);
+  return {
+    gtid: statement.gtid,
+    table: `${table.schema}.${table.table}`,
+    key: keyObject(table, identity),
+    current,
+    later: [...later],
+  };
+}
+
+/** A conflicting row, forced: its newest step finds the row by key only and overwrites it. */
+function forceFirst(chain: RowUndo): void {
+  const first = chain.statements[0];
+  if (first === undefined) return;
+  const forced = compensate(
+    { gtid: first.gtid, sequence: first.sequence, table: first.table, change: first.change },
+    'forced',
+  );
+  if (forced) chain.statements[0] = forced;
+}
+
+/** A row as JSON can carry it: bytes as 0x-hex. */
+export function currentRow(row: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(row)) {
+    if (name === 'salvage_unchanged') continue;
+    out[name] = Buffer.isBuffer(value) ? `0x${value.toString('hex')}` : value;
+  }
+  return out;
+}
+
+const LOSSY: ReadonlySet<SchemaChange['kind']> = new Set([
+  'drop-table',
+  'truncate',
+  'drop-column',
+  'alter-column',
+  'drop-database',
+]);
+
+/**
+ * Schema changes have no before-image in the binlog: refuse, and say how to
+ * get the data back (restore the tables as they were just before, copy back).
+ */
+function refuseSchemaChanges(trace: Trace): void {
+  const lossy = trace.schemaChanges.filter((s) => LOSSY.has(s.kind));
+  const onlyDdl = trace.transactions.filter(
+    (t) => t.rows === 0 && !trace.schemaChanges.some((s) => s.gtid === t.gtid),
+  );
+  if (onlyDdl.length > 0) {
+    throw new SalvageError(
+      'UNDO_NOT_EXACT',
+      `transaction ${onlyDdl[0]?.gtid} changed no rows the binlog records`,
+      {
+        hint: 'It may be statement-based or touch no rows: nothing can be undone from the binlog. Check it with `salvage binlog rows --gtid`.',
+        context: { gtid: onlyDdl[0]?.gtid },
+      },
+    );
+  }
+  if (lossy.length === 0) return;
+  throw new SalvageError('UNDO_DDL', describeRestorePlan(lossy).join('\n'), {
+    context: { gtid: lossy[0]?.gtid, tables: lossy.flatMap((s) => s.tables) },
+  });
+}
+
+/** The plan for schema changes: what was lost, and how to get it back from a backup. */
+export function describeRestorePlan(changes: readonly SchemaChange[]): string[] {
+  const lines = ['The bad change contains schema changes the binlog cannot undo (it holds no before-image):'];
+  for (const change of changes) {
+    lines.push(`  ${change.gtid}: ${change.statement.slice(0, 200)}`);
+    lines.push(`    lost: ${change.loss} (${change.tables.join(', ') || 'tables unknown'})`);
+  }
+  const tables = [...new Set(changes.flatMap((c) => c.tables))];
+  const first = changes[0]?.gtid ?? '?';
+  lines.push('Plan:');
+  lines.push(`  1. salvage restore --repo URL --tables ${tables.join(',')} --before ${first} --into sandbox`);
+  lines.push('     (a backup taken before the change, replayed up to just before it)');
+  lines.push(
+    '  2. compare the restored tables with `salvage verify`, then copy the lost tables/columns back',
+  );
+  lines.push('     into the source (salvage writes the copy SQL; apply it with --apply after review).');
+  lines.push(
+    '  Without a backup that predates the change, the lost data cannot be recovered from the binlog:',
+  );
+  lines.push('  only rows written after it can be, by replaying later transactions.');
+  return lines;
+}
