@@ -4,3 +4,5 @@ export * from './mysql/index.js';
 export * from './environment/index.js';
 export * from './binlog/index.js';
 export * from './timeline/index.js';
+export * from './verify/index.js';
+export * from './incident/index.js';

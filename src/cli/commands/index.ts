@@ -1,12 +1,20 @@
 import type { Command } from 'commander';
 import { registerBinlog } from './binlog.js';
+import { registerDetect } from './detect.js';
+import { registerFreeze } from './freeze.js';
 import { registerPreflight } from './preflight.js';
 import { registerSandbox } from './sandbox.js';
+import { registerSnapshot } from './snapshot.js';
+import { registerVerify } from './verify.js';
 
 /** Every command group, in the order of the runbook. */
 export function registerCommands(program: Command): void {
   registerSandbox(program);
   registerPreflight(program);
+  registerSnapshot(program);
+  registerDetect(program);
+  registerFreeze(program);
   registerBinlog(program);
+  registerVerify(program);
   void program;
 }
