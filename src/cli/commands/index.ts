@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
+import { registerBackup } from './backup.js';
 import { registerBinlog } from './binlog.js';
+import { registerBinlogArchive } from './binlog-archive.js';
 import { registerDetect } from './detect.js';
 import { registerFreeze } from './freeze.js';
 import { registerPreflight } from './preflight.js';
@@ -15,6 +17,8 @@ export function registerCommands(program: Command): void {
   registerDetect(program);
   registerFreeze(program);
   registerBinlog(program);
+  registerBinlogArchive(program);
+  registerBackup(program);
   registerVerify(program);
   void program;
 }

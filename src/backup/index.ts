@@ -1,0 +1,64 @@
+/**
+ * Backups: repositories (file:// now, object storage next) holding backups
+ * with a manifest of checksums, taken physically (mariabackup/xtrabackup) or
+ * logically (consistent snapshot over mysql2), verified, and restored into a
+ * sandbox or a server that is not the source.
+ */
+export {
+  type ArchiveOptions,
+  type ArchiveProgress,
+  type ArchiveResult,
+  archiveBinlogs,
+} from './archive.js';
+export { decodeWithBytes, type EventWithBytes } from './archive-events.js';
+export {
+  type ArchivedFile,
+  type ArchiveIndex,
+  compareBinlogFiles,
+  findPartialFile,
+  nextBinlogFile,
+  type PartialFile,
+  readArchivedFile,
+  readArchiveIndex,
+  readPartialFile,
+} from './archive-index.js';
+export { type BackupProgress, type CreateBackupOptions, createBackup } from './create.js';
+export {
+  BACKUP_METHODS,
+  type BackupFile,
+  type BackupManifest,
+  BackupManifestSchema,
+  type BackupMethod,
+  type ConsistentPoint,
+} from './manifest.js';
+export { parseBinlogPos } from './physical.js';
+export {
+  type BackupListing,
+  type BackupWriter,
+  backupPrefix,
+  beginBackup,
+  binlogArchivePrefix,
+  checkBackupFile,
+  type IncompleteBackup,
+  listBackups,
+  openBackupFile,
+  openRepository,
+  type Repository,
+  readManifest,
+  withBackupLock,
+} from './repository.js';
+export {
+  assertFreeSpace,
+  type RestoredBackup,
+  type RestoreTarget,
+  restoreBackup,
+  sandboxTarget,
+} from './restore.js';
+export { type BackupStorage, openStorage, readJson, type StoredObject, writeJson } from './storage.js';
+export {
+  type BackupVerification,
+  type FileCheck,
+  type RestoreTest,
+  type VerifyBackupOptions,
+  verifyBackup,
+} from './verify.js';

@@ -1,0 +1,138 @@
+/**
+ * Restoring a backup into a new sandbox or into a named server that is not
+ * its source. Free space is checked first; every file's SHA-256 is checked as
+ * it is read back.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm, statfs } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { createSandbox, defaultBaseDir, type Sandbox, type SandboxOptions } from '../environment/index.js';
+import { SalvageError } from '../errors.js';
+import {
+  type ConnectTarget,
+  describeTarget,
+  parseDsn,
+  readServerIdentity,
+  resolveTarget,
+  sameServer,
+  withConnection,
+} from '../mysql/index.js';
+import { restoreLogicalBackup } from './logical.js';
+import type { BackupManifest } from './manifest.js';
+import { restorePhysicalBackup } from './physical.js';
+import { openRepository, type Repository, readManifest } from './repository.js';
+
+export type RestoreTarget =
+  | {
+      readonly kind: 'sandbox';
+      readonly options?: SandboxOptions;
+      /** Makes the sandbox (default createSandbox); tests pass their helper. */
+      readonly create?: (options: SandboxOptions) => Promise<Sandbox>;
+    }
+  | { readonly kind: 'server'; readonly target: ConnectTarget };
+
+export interface RestoredBackup {
+  readonly backup: BackupManifest;
+  /** The new sandbox, when restored into one; its owner destroys it. */
+  readonly sandbox: Sandbox | undefined;
+  /** How to connect to the restored server. */
+  readonly target: ConnectTarget;
+  readonly seconds: number;
+}
+
+/** Restores backup `id` of the repository `repo` (URL or opened) into `into`. */
+export async function restoreBackup(
+  repo: string | Repository,
+  id: string,
+  into: RestoreTarget,
+  options: { workers?: number } = {},
+): Promise<RestoredBackup> {
+  const started = performance.now();
+  const repository = typeof repo === 'string' ? await openRepository(repo) : repo;
+  const manifest = await readManifest(repository, id);
+  if (into.kind === 'server') {
+    if (manifest.method === 'physical') {
+      throw new SalvageError(
+        'BAD_INPUT',
+        `Backup ${id} is physical: it restores into a sandbox, not into a running server.`,
+        {
+          hint: 'Use --into sandbox, or restore a logical backup into the server.',
+        },
+      );
+    }
+    await assertNotSource(into.target, manifest);
+    await restoreLogicalBackup(repository, manifest, into.target, options.workers);
+    return { backup: manifest, sandbox: undefined, target: into.target, seconds: elapsed(started) };
+  }
+  const sandboxOptions = into.options ?? {};
+  const baseDir = resolve(sandboxOptions.baseDir ?? defaultBaseDir());
+  const make = () => (into.create ?? createSandbox)({ ...sandboxOptions, baseDir });
+  // InnoDB files take more room than the dump's text; the extracted stream about its own size.
+  const needed = manifest.method === 'physical' ? manifest.totalRawSize * 1.1 : manifest.totalRawSize * 2;
+  await assertFreeSpace(baseDir, needed + 256 * 1024 * 1024);
+  let sandbox: Sandbox;
+  if (manifest.method === 'physical') {
+    const workDir = join(baseDir, `.restore-${id}-${randomBytes(3).toString('hex')}`);
+    try {
+      sandbox = await restorePhysicalBackup(repository, manifest, workDir, make);
+    } finally {
+      await rm(workDir, { recursive: true, force: true });
+    }
+  } else {
+    sandbox = await make();
+    try {
+      await restoreLogicalBackup(repository, manifest, sandboxTarget(sandbox), options.workers);
+    } catch (error) {
+      await sandbox.destroy();
+      throw error;
+    }
+  }
+  return { backup: manifest, sandbox, target: sandboxTarget(sandbox), seconds: elapsed(started) };
+}
+
+/** A sandbox's login: root without password, never the user's password sources. */
+export function sandboxTarget(sandbox: Sandbox): ConnectTarget {
+  return resolveTarget(parseDsn(sandbox.dsn), { env: {}, home: sandbox.dir, tls: { mode: 'disabled' } });
+}
+
+async function assertNotSource(target: ConnectTarget, manifest: BackupManifest): Promise<void> {
+  const identity = await withConnection(target, readServerIdentity);
+  if (sameServer(identity, { ...manifest.server, serverUuid: manifest.server.serverUuid })) {
+    throw new SalvageError(
+      'REFUSED_SOURCE',
+      `${describeTarget(target)} is the server backup ${manifest.id} was taken from.`,
+      {
+        context: { server: describeTarget(target), backup: manifest.id },
+      },
+    );
+  }
+}
+
+/** Fails with NO_SPACE when the file system holding `dir` has less than `bytes` free. */
+export async function assertFreeSpace(dir: string, bytes: number): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const fs = await statfs(dir);
+  const free = fs.bavail * fs.bsize;
+  if (free < bytes) {
+    throw new SalvageError(
+      'NO_SPACE',
+      `The restore needs about ${formatBytes(bytes)} in ${dir}, which has ${formatBytes(free)} free.`,
+      { context: { dir, needed: Math.ceil(bytes), free } },
+    );
+  }
+}
+
+function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
+}
+
+function elapsed(started: number): number {
+  return Math.round(performance.now() - started) / 1000;
+}
