@@ -52,6 +52,12 @@ export class ByteReader {
     return new SalvageError('BINLOG_CORRUPT', message, { context: this.context });
   }
 
+  /** Zero-width integers read as 0; wider than the reader supports means the metadata is damaged. */
+  private oddWidth(bytes: number, max: number): number {
+    if (bytes === 0) return 0;
+    throw this.corrupt(`cannot read a ${bytes}-byte integer at offset ${this.pos} (1 to ${max} supported)`);
+  }
+
   skip(n: number): void {
     this.need(n);
     this.pos += n;
@@ -88,6 +94,7 @@ export class ByteReader {
    * GTID commit timestamps, are exact up to 2^53).
    */
   uintLE(bytes: number): number {
+    if (!(bytes >= 1 && bytes <= 7)) return this.oddWidth(bytes, 7);
     this.need(bytes);
     const v =
       bytes === 7
@@ -99,6 +106,7 @@ export class ByteReader {
 
   /** Little-endian signed integer of 1..6 bytes, as a number. */
   intLE(bytes: number): number {
+    if (!(bytes >= 1 && bytes <= 6)) return this.oddWidth(bytes, 6);
     this.need(bytes);
     const v = this.buffer.readIntLE(this.pos, bytes);
     this.pos += bytes;
@@ -107,6 +115,7 @@ export class ByteReader {
 
   /** Big-endian unsigned integer of 1..6 bytes (DECIMAL, DATETIME2, TIME2 use big-endian). */
   uintBE(bytes: number): number {
+    if (!(bytes >= 1 && bytes <= 6)) return this.oddWidth(bytes, 6);
     this.need(bytes);
     const v = this.buffer.readUIntBE(this.pos, bytes);
     this.pos += bytes;
@@ -115,6 +124,7 @@ export class ByteReader {
 
   /** Big-endian signed integer of 1..6 bytes. */
   intBE(bytes: number): number {
+    if (!(bytes >= 1 && bytes <= 6)) return this.oddWidth(bytes, 6);
     this.need(bytes);
     const v = this.buffer.readIntBE(this.pos, bytes);
     this.pos += bytes;

@@ -19,6 +19,8 @@ export interface TransactionPayloadEvent {
   readonly events: Buffer;
 }
 
+/** Events, and so payloads, are capped at 1 GiB by the server (max_allowed_packet). */
+const MAX_PAYLOAD = 1024 * 1024 * 1024;
 const FIELD_END = 0;
 const FIELD_SIZE = 1;
 const FIELD_COMPRESSION = 2;
@@ -41,6 +43,11 @@ export function decodeTransactionPayload(r: ByteReader, header: EventHeader): Tr
   if (compression === PayloadCompression.NONE) {
     events = data;
   } else if (compression === PayloadCompression.ZSTD) {
+    if (uncompressedSize !== undefined && uncompressedSize > MAX_PAYLOAD) {
+      throw r.corrupt(
+        `TRANSACTION_PAYLOAD claims ${uncompressedSize} bytes uncompressed, more than a binlog event can hold`,
+      );
+    }
     try {
       const out = decompress(
         data,
