@@ -8,7 +8,7 @@ import { VERSION } from '../version.js';
 import { writeLogicalBackup } from './logical.js';
 import { type BackupManifest, type BackupMethod, newBackupId } from './manifest.js';
 import { writePhysicalBackup } from './physical.js';
-import { beginBackup, openRepository, withBackupLock } from './repository.js';
+import { beginBackup, openRepository, withRepositoryLock } from './repository.js';
 
 export interface CreateBackupOptions {
   readonly source: ConnectTarget;
@@ -32,33 +32,38 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
   const server = await withConnection(options.source, describeServer);
   const repo = await openRepository(options.repo, { create: true });
   const id = newBackupId();
-  return withBackupLock(repo, id, async () => {
-    const writer = await beginBackup(repo, id);
-    const startedAt = new Date().toISOString();
-    options.onProgress?.({ kind: 'started', id, method });
-    try {
-      const result =
-        method === 'physical'
-          ? {
-              ...(await writePhysicalBackup(writer, options.source, server, (tool, pid) =>
-                options.onProgress?.({ kind: 'tool-started', tool, pid }),
-              )),
-              warnings: [] as string[],
-            }
-          : await writeLogicalBackup(writer, options.source, server, options.workers);
-      return await writer.commit({
-        method,
-        tool: result.tool,
-        salvageVersion: VERSION,
-        server: server.identity,
-        startedAt,
-        finishedAt: new Date().toISOString(),
-        consistentPoint: result.point,
-        warnings: result.warnings,
-      });
-    } catch (error) {
-      await writer.abandon();
-      throw error;
-    }
-  });
+  return withRepositoryLock(
+    repo,
+    'backup',
+    async () => {
+      const writer = await beginBackup(repo, id);
+      const startedAt = new Date().toISOString();
+      options.onProgress?.({ kind: 'started', id, method });
+      try {
+        const result =
+          method === 'physical'
+            ? {
+                ...(await writePhysicalBackup(writer, options.source, server, (tool, pid) =>
+                  options.onProgress?.({ kind: 'tool-started', tool, pid }),
+                )),
+                warnings: [] as string[],
+              }
+            : await writeLogicalBackup(writer, options.source, server, options.workers);
+        return await writer.commit({
+          method,
+          tool: result.tool,
+          salvageVersion: VERSION,
+          server: server.identity,
+          startedAt,
+          finishedAt: new Date().toISOString(),
+          consistentPoint: result.point,
+          warnings: result.warnings,
+        });
+      } catch (error) {
+        await writer.abandon();
+        throw error;
+      }
+    },
+    { backupId: id },
+  );
 }

@@ -45,7 +45,7 @@ export {
   openRepository,
   type Repository,
   readManifest,
-  withBackupLock,
+  withRepositoryLock,
 } from './repository.js';
 export {
   assertFreeSpace,

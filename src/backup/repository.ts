@@ -2,7 +2,7 @@
  * A backup repository:
  *
  *   salvage-repository.json           marks the root
- *   locks/backup.lock                 held while a backup is written
+ *   locks/<name>.lock                 held while a backup (or an archiver) writes
  *   backups/<id>/in-progress.json     written first: who is writing it
  *   backups/<id>/...                  the backup's files
  *   backups/<id>/manifest.json        written last: the backup is complete
@@ -23,7 +23,6 @@ import { BACKUP_ID, type BackupFile, type BackupManifest, BackupManifestSchema }
 import { type BackupStorage, openStorage, readJson, writeJson } from './storage.js';
 
 const MARKER = 'salvage-repository.json';
-const BACKUP_LOCK = 'locks/backup.lock';
 const IN_PROGRESS = 'in-progress.json';
 const MANIFEST = 'manifest.json';
 
@@ -93,42 +92,46 @@ export function binlogArchivePrefix(identity: ServerIdentity): string {
 }
 
 /**
- * Takes the repository's backup lock for the duration of `fn`. A lock whose
- * holder was on this host and is gone is taken over; any other is REPOSITORY_LOCKED.
+ * Holds the repository lock `name` (`locks/<name>.lock`) for the duration of
+ * `fn`: `backup` while a backup is written; the binlog archiver takes one per
+ * server. A lock whose holder was on this host and is gone is taken over; any
+ * other is REPOSITORY_LOCKED naming its holder.
  */
-export async function withBackupLock<T>(
+export async function withRepositoryLock<T>(
   repo: Repository,
-  backupId: string,
+  name: string,
   fn: () => Promise<T>,
+  details: { backupId?: string } = {},
 ): Promise<T> {
+  const key = `locks/${name}.lock`;
   const holder: Holder = {
     pid: process.pid,
     host: hostname(),
     startedAt: new Date().toISOString(),
-    backupId,
+    ...details,
   };
   const body = Buffer.from(`${JSON.stringify(holder)}\n`);
-  if (!(await repo.storage.putIfAbsent(BACKUP_LOCK, body))) {
-    const current = HolderSchema.safeParse(await readJson(repo.storage, BACKUP_LOCK));
+  if (!(await repo.storage.putIfAbsent(key, body))) {
+    const current = HolderSchema.safeParse(await readJson(repo.storage, key));
     if (current.success && isGone(current.data)) {
-      await repo.storage.delete(BACKUP_LOCK);
-      if (await repo.storage.putIfAbsent(BACKUP_LOCK, body)) return runHoldingLock(repo, fn);
+      await repo.storage.delete(key);
+      if (await repo.storage.putIfAbsent(key, body)) return runHoldingLock(repo, key, fn);
     }
     const who = current.success
       ? `process ${current.data.pid} on ${current.data.host} since ${current.data.startedAt}`
       : 'an unknown process';
-    throw new SalvageError('REPOSITORY_LOCKED', `${repo.url} is locked by ${who}.`, {
-      context: { repo: repo.url, lock: `${repo.url}/${BACKUP_LOCK}` },
+    throw new SalvageError('REPOSITORY_LOCKED', `${repo.url} is locked (${name}) by ${who}.`, {
+      context: { repo: repo.url, lock: `${repo.url}/${key}` },
     });
   }
-  return runHoldingLock(repo, fn);
+  return runHoldingLock(repo, key, fn);
 }
 
-async function runHoldingLock<T>(repo: Repository, fn: () => Promise<T>): Promise<T> {
+async function runHoldingLock<T>(repo: Repository, key: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } finally {
-    await repo.storage.delete(BACKUP_LOCK);
+    await repo.storage.delete(key);
   }
 }
 
@@ -155,7 +158,7 @@ export interface BackupWriter {
   abandon(): Promise<void>;
 }
 
-/** Starts writing backup `id` (call inside withBackupLock). */
+/** Starts writing backup `id` (call holding the `backup` lock). */
 export async function beginBackup(repo: Repository, id: string): Promise<BackupWriter> {
   const prefix = backupPrefix(id);
   const holder: Holder = {

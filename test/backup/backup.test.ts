@@ -5,6 +5,7 @@
  * new sandbox has the same table checksums as the source at backup time.
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { cp, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -302,4 +303,47 @@ test('verify --restore-test restores the logical backup, checks every table and 
   expect(result.ok).toBe(true);
   const manifestText = await readFile(join(workDir, 'repo', 'backups', manifest.id, 'manifest.json'), 'utf8');
   expect(JSON.parse(manifestText).id).toBe(manifest.id);
+});
+
+test('a restore into the source server itself is refused', async () => {
+  const refused = await restoreBackup(repoUrl, (backups.logical as BackupManifest).id, {
+    kind: 'server',
+    target: sourceTarget(source),
+  }).catch((error: unknown) => error);
+  expect((refused as SalvageError).code).toBe('REFUSED_SOURCE');
+});
+
+// Last: it adds a user, which moves the source's binlog position.
+test('the tool gets the password from a private option file, never on its command line', async () => {
+  const password = `pa ss"wo\\rd'#;${process.pid}`;
+  await sql(source, "CREATE USER 'backup'@'127.0.0.1' IDENTIFIED BY ?", [password]);
+  await sql(source, "GRANT ALL ON *.* TO 'backup'@'127.0.0.1'");
+  const passwordFile = join(workDir, 'backup.password');
+  await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
+  const target = resolveTarget(parseDsn(`mysql://backup@127.0.0.1:${source.port}`), {
+    passwordFile,
+    env: {},
+    home: workDir,
+    tls: { mode: 'disabled' },
+  });
+  let cmdline = '';
+  let optionFile = '';
+  let optionMode = 0;
+  const manifest = await createBackup({
+    source: target,
+    repo: repoUrl,
+    method: 'physical',
+    onProgress: (event) => {
+      if (event.kind !== 'tool-started') return;
+      cmdline = readFileSync(`/proc/${event.pid}/cmdline`, 'utf8').split('\0').join(' ');
+      optionFile = /--defaults-file=(\S+)/.exec(cmdline)?.[1] ?? '';
+      optionMode = statSync(optionFile).mode & 0o777;
+    },
+  });
+  expect(manifest.consistentPoint.binlog).not.toBeNull();
+  expect(cmdline).toContain('--defaults-file=');
+  expect(cmdline).not.toContain(password);
+  expect(cmdline).not.toContain('rd');
+  expect(optionMode).toBe(0o600);
+  expect(existsSync(optionFile)).toBe(false);
 });
