@@ -7,6 +7,7 @@ import { SalvageError } from '../../errors.js';
 import type { ByteReader } from '../byte-reader.js';
 import { type ColumnDef, ColumnType, type Value } from '../types.js';
 import { BINARY_COLLATION, copyBytes, decodeText } from './charset.js';
+import { MariadbCompressedType, readCompressedColumn } from './compressed-column.js';
 import { readDecimal } from './decimal.js';
 import { type JsonNode, jsonText, readJsonBinary } from './json-binary.js';
 import {
@@ -88,6 +89,10 @@ export function decodeValue(r: ByteReader, column: ColumnDef): Value {
       return copyBytes(r.bytes(r.uintLE(meta)));
     case ColumnType.JSON:
       return jsonText(readJsonColumn(r, column));
+    case MariadbCompressedType.VARCHAR:
+      return decodeText(readCompressedColumn(r, meta > 255 ? r.u16() : r.u8()), column.charset);
+    case MariadbCompressedType.BLOB:
+      return decodeText(readCompressedColumn(r, r.uintLE(meta)), column.charset);
     default:
       throw unsupported(r, column);
   }

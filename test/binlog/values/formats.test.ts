@@ -402,3 +402,21 @@ describe('--json value encoding', () => {
     expect(toHex(view.subarray(1, 3))).toBe(Buffer.from(view.subarray(1, 3)).toString('hex'));
   });
 });
+
+describe('MariaDB compressed columns', () => {
+  // Row bytes a MariaDB 10.11 server wrote for VARCHAR(1000) COMPRESSED (latin1), BLOB COMPRESSED, TEXT COMPRESSED (utf8mb4).
+  const read = (hex: string, column: ColumnDef): unknown =>
+    decodeValue(new ByteReader(Buffer.from(hex, 'hex')), column);
+
+  test('raw-deflate values, values stored uncompressed behind a 0 header, and empty values', () => {
+    const varchar = { type: 141, meta: 1001, nullable: true, charset: 8 };
+    const blob = { type: 140, meta: 2, nullable: true, charset: 63 };
+    const text = { type: 140, meta: 2, nullable: true, charset: 45 };
+    expect(read('0c008a012c4b4c4a4e1c45c42100', varchar)).toBe('abc'.repeat(100));
+    expect(read('0b008a01f4aba81805230d0000', blob)).toEqual(new Uint8Array(Buffer.from('x'.repeat(500))));
+    expect(read('070000c3a9f09f9880', text)).toBe('é😀');
+    expect(read('02000061', varchar)).toBe('a');
+    expect(read('0000', blob)).toEqual(new Uint8Array(0));
+    expect(() => read('03008a0100', varchar)).toThrow(/does not inflate|ends early/);
+  });
+});
