@@ -226,7 +226,7 @@ function encodeDiffs(diffs: readonly { op: 0 | 1 | 2; path: string; value?: J }[
 
 describe('JSON diffs', () => {
   const beforeBytes = encodeJson({ a: 1, list: [1, 2, 3], 'b c': { x: 'y' } });
-  const before = (): JsonNode => readJsonBinary(new ByteReader(beforeBytes), beforeBytes.length);
+  const oldDocument = (): JsonNode => readJsonBinary(new ByteReader(beforeBytes), beforeBytes.length);
 
   test('REPLACE, INSERT (array position and a new key in sorted place) and REMOVE apply like the server', () => {
     const bytes = encodeDiffs([
@@ -239,7 +239,7 @@ describe('JSON diffs', () => {
       { op: 2, path: '$.list[0]' },
     ]);
     const diffs = readJsonDiffs(new ByteReader(bytes), bytes.length);
-    const applied = applyJsonDiffs(before(), diffs);
+    const applied = applyJsonDiffs(oldDocument(), diffs);
     expect(applied === undefined ? undefined : jsonText(applied)).toBe(
       '{"a": "new", "b": [], "zz": null, "b c": {}, "list": [9, 2, true, 3]}',
     );
@@ -248,7 +248,7 @@ describe('JSON diffs', () => {
   test('a path that does not fit the document leaves the result unknown', () => {
     const bytes = encodeDiffs([{ op: 0, path: '$.missing', value: 1 }]);
     const diffs = readJsonDiffs(new ByteReader(bytes), bytes.length);
-    expect(applyJsonDiffs(before(), diffs)).toBeUndefined();
+    expect(applyJsonDiffs(oldDocument(), diffs)).toBeUndefined();
   });
 
   test('PARTIAL_UPDATE_ROWS: applied to a full before image, explicit without one', () => {
