@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { type Connection, queryRows, quoteIdentifier, quoteTableName } from '../mysql/index.js';
+import { SYSTEM_SCHEMAS } from '../verify/index.js';
 
 export const SchemaObjectSchema = z.object({
   kind: z.enum(['database', 'table', 'view', 'routine', 'trigger', 'event']),
@@ -31,9 +32,6 @@ export interface DumpTable {
   /** information_schema's estimate, to start the largest tables first. */
   readonly estimatedBytes: number;
 }
-
-/** Schemas that belong to the server, not to the user's data; never dumped. */
-export const SYSTEM_SCHEMAS = ['mysql', 'sys', 'information_schema', 'performance_schema'];
 
 /** The user's databases, base tables and views. */
 export async function listDumpObjects(

@@ -5,7 +5,7 @@
  */
 import { SalvageError } from '../errors.js';
 import { type Connection, queryRows, quoteTableName, withConnection } from '../mysql/index.js';
-import { SYSTEM_SCHEMAS } from './logical-schema.js';
+import { checkTables, SYSTEM_SCHEMAS } from '../verify/index.js';
 import type { BackupManifest } from './manifest.js';
 import { checkBackupFile, openRepository, readManifest } from './repository.js';
 import { type RestoreTarget, restoreBackup } from './restore.js';
@@ -71,7 +71,9 @@ async function runRestoreTest(
   const restored = await restoreBackup(repoUrl, backup.id, into);
   const sandbox = restored.sandbox;
   try {
-    const { tables, failures } = await withConnection(restored.target, (conn) => checkTables(conn, backup));
+    const { tables, failures } = await withConnection(restored.target, (conn) =>
+      checkRestoredTables(conn, backup),
+    );
     return {
       ok: failures.length === 0,
       seconds: Math.round(performance.now() - started) / 1000,
@@ -83,25 +85,20 @@ async function runRestoreTest(
   }
 }
 
-async function checkTables(
+async function checkRestoredTables(
   conn: Connection,
   backup: BackupManifest,
 ): Promise<{ tables: number; failures: string[] }> {
-  const tables = await queryRows(
-    conn,
-    "SELECT TABLE_SCHEMA AS db, TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_TYPE <> 'VIEW' AND TABLE_SCHEMA NOT IN (?) ORDER BY 1, 2",
-    [SYSTEM_SCHEMAS],
-  );
-  const failures: string[] = [];
-  for (const table of tables) {
-    const name = quoteTableName(String(table.db), String(table.name));
-    const rows = await queryRows(conn, `CHECK TABLE ${name}`);
-    const status = rows.find((r) => String(r.Msg_type).toLowerCase() === 'status');
-    if (status === undefined || String(status.Msg_text) !== 'OK') {
-      const text = rows.map((r) => `${r.Msg_type}: ${r.Msg_text}`).join('; ');
-      failures.push(`${table.db}.${table.name}: CHECK TABLE says ${text}`);
-    }
-  }
+  const tables = (
+    await queryRows(
+      conn,
+      "SELECT TABLE_SCHEMA AS db, TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_TYPE <> 'VIEW' AND TABLE_SCHEMA NOT IN (?) ORDER BY 1, 2",
+      [SYSTEM_SCHEMAS],
+    )
+  ).map((row) => ({ schema: String(row.db), table: String(row.name) }));
+  const failures = (await checkTables(conn, tables, 'medium'))
+    .filter((check) => check.status !== 'ok')
+    .map((check) => `${check.table}: CHECK TABLE says ${check.messages.join('; ')}`);
   for (const file of backup.files) {
     if (file.table === undefined) continue;
     const [row] = await queryRows(
