@@ -6,3 +6,5 @@ export * from './binlog/index.js';
 export * from './timeline/index.js';
 export * from './verify/index.js';
 export * from './incident/index.js';
+export * from './impact/index.js';
+export * from './undo/index.js';

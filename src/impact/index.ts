@@ -12,10 +12,11 @@ export {
 } from './measure.js';
 export { countOrphans, type ForeignKeyOrphans } from './orphans.js';
 export {
+  type ChangedRow,
+  displayColumnValue,
   displayValue,
   identityColumns,
   keyObject,
-  type RowChange,
   rowKey,
   sameValue,
   valueKey,

@@ -4,10 +4,10 @@
  * for reports.
  */
 import type { RowImage, TableMap, Value } from '../binlog/types.js';
-import type { TableFacts } from './tables.js';
+import type { ColumnFacts, TableFacts } from './tables.js';
 
 /** One row change of a transaction, in binlog order. */
-export interface RowChange {
+export interface ChangedRow {
   readonly kind: 'insert' | 'update' | 'delete';
   readonly table: TableMap;
   /** Delete and update: the row before. */
@@ -43,9 +43,29 @@ export function keyObject(table: TableFacts, image: RowImage): Record<string, un
   const key: Record<string, unknown> = {};
   for (const index of identityColumns(table)) {
     const column = table.columns[index];
-    if (column) key[column.name] = displayValue(image[index]);
+    if (column) key[column.name] = displayColumnValue(column, image[index]);
   }
   return key;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A value for people: text the binlog kept as bytes (no charset in its
+ * TABLE_MAP) shown as text when the live column is text and the bytes decode.
+ */
+export function displayColumnValue(column: ColumnFacts, value: Value | undefined): unknown {
+  if (value instanceof Uint8Array && column.charset !== undefined) {
+    if (column.charset === 'latin1') return Buffer.from(value).toString('latin1');
+    if (/^(utf8|ascii)/.test(column.charset)) {
+      try {
+        return utf8.decode(value);
+      } catch {
+        // Not valid text: shown as bytes below.
+      }
+    }
+  }
+  return displayValue(value);
 }
 
 /** A value as JSON can carry it: bigints as strings, bytes as 0x-hex. */

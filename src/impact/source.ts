@@ -11,7 +11,7 @@ import {
   type TableMapDetails,
   TransactionAssembler,
 } from '../binlog/index.js';
-import type { RowChange } from './rows.js';
+import type { ChangedRow } from './rows.js';
 
 export type ChangeEvent =
   | {
@@ -19,7 +19,7 @@ export type ChangeEvent =
       readonly gtid: string;
       readonly file: string;
       readonly position: number;
-      readonly change: RowChange;
+      readonly change: ChangedRow;
     }
   | {
       readonly kind: 'statement';
@@ -54,7 +54,7 @@ export async function* changesOf(events: AsyncIterable<BinlogEvent>): AsyncGener
       const table = event.table as TableMapDetails;
       const rowGtid = assembler.current?.gtid ?? gtid;
       for (const row of rowsOf(event)) {
-        const change: RowChange = { kind: event.op, table, before: row.before, after: row.after };
+        const change: ChangedRow = { kind: event.op, table, before: row.before, after: row.after };
         yield { kind: 'row', gtid: rowGtid, ...where, change };
       }
     } else if (event.kind === 'query' && !/^\s*(BEGIN|COMMIT|ROLLBACK)\s*$/i.test(event.query)) {

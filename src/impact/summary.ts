@@ -4,7 +4,8 @@
  * 'void' (3,120 rows)", "email → NULL (4,000 rows)").
  */
 import type { Value } from '../binlog/types.js';
-import { displayValue, sameValue, valueKey } from './rows.js';
+import { displayColumnValue, sameValue, valueKey } from './rows.js';
+import type { ColumnFacts } from './tables.js';
 import type { BadChange } from './trace.js';
 
 export interface ColumnChange {
@@ -51,7 +52,7 @@ export function summarizeChanges(changes: readonly BadChange[]): TableImpact[] {
         if (sameValue(from, to)) continue;
         let columnTally = tally.columns.get(column.name);
         if (!columnTally) {
-          columnTally = { rows: 0, pairs: new Map(), more: false };
+          columnTally = { column, rows: 0, pairs: new Map(), more: false };
           tally.columns.set(column.name, columnTally);
         }
         columnTally.rows++;
@@ -70,13 +71,18 @@ export function summarizeChanges(changes: readonly BadChange[]): TableImpact[] {
       transitions: [...c.pairs.values()]
         .sort((a, b) => b.rows - a.rows)
         .slice(0, SHOWN_TRANSITIONS)
-        .map((p) => ({ from: displayValue(p.from), to: displayValue(p.to), rows: p.rows })),
+        .map((p) => ({
+          from: displayColumnValue(c.column, p.from),
+          to: displayColumnValue(c.column, p.to),
+          rows: p.rows,
+        })),
       more: c.more || c.pairs.size > SHOWN_TRANSITIONS,
     })),
   }));
 }
 
 interface ColumnTally {
+  column: ColumnFacts;
   rows: number;
   pairs: Map<string, { from: Value | undefined; to: Value | undefined; rows: number }>;
   more: boolean;

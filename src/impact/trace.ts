@@ -8,7 +8,7 @@
 import type { TableMap } from '../binlog/types.js';
 import { SalvageError } from '../errors.js';
 import { classifyStatement, type SchemaChange } from './ddl.js';
-import { type RowChange, rowKey } from './rows.js';
+import { type ChangedRow, rowKey } from './rows.js';
 import type { ChangeSource } from './source.js';
 import type { TableFacts } from './tables.js';
 
@@ -18,7 +18,7 @@ export interface BadChange {
   /** Position among all bad changes, in binlog order. */
   readonly sequence: number;
   readonly table: TableFacts;
-  readonly change: RowChange;
+  readonly change: ChangedRow;
 }
 
 export interface BadTransaction {
@@ -106,7 +106,7 @@ export async function traceBadChanges(options: TraceOptions): Promise<Trace> {
 }
 
 /** The identities of the rows a change touches: before and after (a key update moves the row). */
-export function changeKeys(table: TableFacts, change: RowChange): string[] {
+export function changeKeys(table: TableFacts, change: ChangedRow): string[] {
   const keys: string[] = [];
   if (change.before) keys.push(rowKey(table, change.before));
   if (change.after) {

@@ -13,6 +13,13 @@ export {
   type UndoOptions,
   type UndoPlan,
 } from './plan.js';
+export {
+  affectedTables,
+  type Rehearsal,
+  type RehearsalOptions,
+  rehearseUndo,
+  tableChecksums,
+} from './rehearse.js';
 export { redoScript, type ScriptHeader, undoScript, writeFileAtomically } from './script.js';
 export {
   compensate,

@@ -5,7 +5,7 @@
  * left alone and shows up as a conflict instead of being overwritten.
  */
 import type { RowImage } from '../binlog/types.js';
-import type { BadChange, RowChange, TableFacts } from '../impact/index.js';
+import type { BadChange, ChangedRow, TableFacts } from '../impact/index.js';
 import { sameValue } from '../impact/index.js';
 import { quoteIdentifier, quoteTableName } from '../mysql/index.js';
 import { exactMatch, keyMatch, valueLiteral } from './literal.js';
@@ -17,7 +17,7 @@ export interface UndoStatement {
   readonly sequence: number;
   readonly table: TableFacts;
   /** The bad row change it reverses. */
-  readonly change: RowChange;
+  readonly change: ChangedRow;
   readonly kind: 'insert' | 'update' | 'delete';
   readonly sql: string;
   /** The image the row must hold before (the bad after-image); undefined when it must not exist. */
@@ -47,14 +47,14 @@ export function compensate(bad: BadChange, mode: GuardMode = 'guarded'): UndoSta
 }
 
 /** The change that takes the after-image back to the before-image. */
-export function invert(change: RowChange): RowChange {
+export function invert(change: ChangedRow): ChangedRow {
   if (change.kind === 'insert') return { kind: 'delete', table: change.table, before: change.after };
   if (change.kind === 'delete') return { kind: 'insert', table: change.table, after: change.before };
   return { kind: 'update', table: change.table, before: change.after, after: change.before };
 }
 
 /** SQL that makes `change` on the live table; undefined when it changes nothing. */
-export function writeChange(table: TableFacts, change: RowChange, mode: GuardMode): string | undefined {
+export function writeChange(table: TableFacts, change: ChangedRow, mode: GuardMode): string | undefined {
   const name = quoteTableName(table.schema, table.table);
   const written = table.columns.filter((c) => !c.generated);
   if (change.kind === 'insert') {

@@ -4,9 +4,11 @@ import { registerBinlog } from './binlog.js';
 import { registerBinlogArchive } from './binlog-archive.js';
 import { registerDetect } from './detect.js';
 import { registerFreeze } from './freeze.js';
+import { registerImpact } from './impact.js';
 import { registerPreflight } from './preflight.js';
 import { registerSandbox } from './sandbox.js';
 import { registerSnapshot } from './snapshot.js';
+import { registerUndo } from './undo.js';
 import { registerVerify } from './verify.js';
 
 /** Every command group, in the order of the runbook. */
@@ -20,5 +22,7 @@ export function registerCommands(program: Command): void {
   registerBinlogArchive(program);
   registerBackup(program);
   registerVerify(program);
+  registerImpact(program);
+  registerUndo(program);
   void program;
 }

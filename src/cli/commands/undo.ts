@@ -1,0 +1,134 @@
+/** salvage undo: compensating SQL for the bad transactions, conflict-aware, rehearsed on a sandbox first. */
+import { dirname, join } from 'node:path';
+import { type Command, Option } from 'commander';
+import { SalvageError } from '../../errors.js';
+import { openChangeSource } from '../../impact/index.js';
+import { describeTarget, withConnection } from '../../mysql/index.js';
+import {
+  affectedTables,
+  applyUndo,
+  type ConflictPolicy,
+  planUndo,
+  rehearseUndo,
+  tableChecksums,
+  undoScript,
+  writeFileAtomically,
+} from '../../undo/index.js';
+import { addConnectionOptions, type ConnectionFlags, connectTarget } from '../connection-options.js';
+import { createOutput } from '../output.js';
+import { globalOptions } from '../program.js';
+import { binlogSelection, type ChangeSourceFlags, collect } from './impact.js';
+
+interface UndoFlags extends ConnectionFlags, ChangeSourceFlags {
+  readonly source: string;
+  readonly gtid: string[];
+  readonly out?: string;
+  readonly onConflict?: ConflictPolicy;
+  readonly apply: boolean;
+  readonly yes: boolean;
+  readonly testOn?: 'sandbox';
+  readonly assert?: string;
+}
+
+export function registerUndo(program: Command): void {
+  const command = program
+    .command('undo')
+    .description(
+      'compensating SQL for bad transactions from the binlog; never overwrites a later write silently',
+    )
+    .requiredOption('--source <dsn>', 'the server the bad transactions ran on')
+    .option('--gtid <gtid>', 'a bad transaction (repeatable)', collect, [])
+    .option('--binlog <files...>', 'read these binlog files instead of the server')
+    .option('--dir <dir>', 'read the binlogs of this directory instead of the server')
+    .option('--out <file.sql>', 'write the undo script here')
+    .addOption(
+      new Option(
+        '--on-conflict <policy>',
+        'rows changed since: skip them, abort, or force over them',
+      ).choices(['skip', 'abort', 'force']),
+    )
+    .option('--apply', 'apply the undo on the source in one transaction', false)
+    .option('--yes', 'confirm --apply (without it the plan is shown and nothing changes)', false)
+    .addOption(
+      new Option('--test-on <where>', 'rehearse on a copy of the affected tables first').choices(['sandbox']),
+    )
+    .option('--assert <file.sql>', 'queries that must return no rows after the rehearsal');
+  addConnectionOptions(command).action(async (flags: UndoFlags, self: Command) => {
+    const out = createOutput(globalOptions(self).json);
+    if (flags.gtid.length === 0) throw new SalvageError('USAGE', 'name the bad transactions with --gtid.');
+    if (flags.assert !== undefined && flags.testOn === undefined) {
+      throw new SalvageError('USAGE', '--assert runs on the rehearsal: add --test-on sandbox.');
+    }
+    const target = connectTarget(flags.source, flags);
+    const header = { source: describeTarget(target), title: `salvage undo of ${flags.gtid.join(', ')}` };
+    await withConnection(target, async (conn) => {
+      const plan = await planUndo({
+        gtids: flags.gtid,
+        source: openChangeSource(binlogSelection(flags) ?? { server: target, until: 'end' }),
+        conn,
+        onConflict: flags.onConflict,
+      });
+      const summary = {
+        statements: plan.statements.length,
+        rows: plan.rows,
+        conflicts: plan.conflicts,
+        transactions: plan.transactions.map((t) => t.gtid),
+      };
+      for (const c of plan.conflicts) {
+        out.line(
+          `conflict: ${c.table} ${JSON.stringify(c.key)} (bad ${c.gtid}) changed later by ${c.later.join(', ') || 'an unknown writer'}; now ${JSON.stringify(c.current)}`,
+        );
+      }
+      const blocked =
+        plan.conflicts.length > 0 && (flags.onConflict === undefined || flags.onConflict === 'abort');
+      if (blocked) {
+        out.document({ ...summary, applied: false });
+        out.line(
+          `${plan.conflicts.length} conflicting rows: nothing written. Choose --on-conflict skip|abort|force.`,
+        );
+        process.exitCode = 1;
+        return;
+      }
+      const script = undoScript(plan, header);
+      if (flags.apply && !flags.yes) {
+        out.document({ ...summary, applied: false, plan: script });
+        out.line(script);
+        out.line('-- the plan above was not applied: add --yes to apply it.');
+        return;
+      }
+      if (flags.out !== undefined) await writeFileAtomically(flags.out, script);
+      if (!flags.apply) {
+        out.document({ ...summary, out: flags.out ?? null, applied: false });
+        if (flags.out === undefined) out.line(script.trimEnd());
+        else out.line(`${plan.statements.length} statements for ${plan.rows} rows written to ${flags.out}`);
+        return;
+      }
+      let rehearsal: Awaited<ReturnType<typeof rehearseUndo>> | undefined;
+      if (flags.testOn === 'sandbox') {
+        out.note('salvage: rehearsing the undo on a sandbox copy of the affected tables');
+        rehearsal = await rehearseUndo({ source: target, plan, header, assertFile: flags.assert });
+      }
+      const savePrefix = flags.out
+        ? flags.out.replace(/\.sql$/i, '')
+        : join(dirname('.'), `salvage-undo-${Date.now()}`);
+      const applied = await applyUndo(conn, plan, { savePrefix, header });
+      const checksums = rehearsal ? await tableChecksums(conn, affectedTables(plan)) : undefined;
+      const sameAsRehearsal =
+        rehearsal && checksums
+          ? JSON.stringify(checksums) === JSON.stringify(rehearsal.checksums)
+          : undefined;
+      out.document({
+        ...summary,
+        out: flags.out ?? null,
+        applied: true,
+        saved: applied.saved,
+        sameAsRehearsal,
+      });
+      out.line(
+        `applied ${applied.statements} statements to ${applied.rows} rows; rows as they were saved in ${applied.saved.join(', ')}`,
+      );
+      if (sameAsRehearsal === false)
+        out.note('salvage: warning: the source checksums differ from the rehearsal (writes since?)');
+    });
+  });
+}

@@ -1,0 +1,174 @@
+/**
+ * `--test-on sandbox`: the undo is first applied to a logical copy of the
+ * affected tables in a throwaway sandbox (mariadb-dump, exact: hex blobs, UTC
+ * timestamps), where the assertions and checksums must pass. Only a passing
+ * rehearsal lets the undo reach the source; the source is only read here.
+ */
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createSandbox, type SandboxOptions } from '../environment/index.js';
+import { SalvageError } from '../errors.js';
+import {
+  type Connection,
+  type ConnectTarget,
+  connect,
+  parseDsn,
+  queryRows,
+  quoteTableName,
+  resolveTarget,
+} from '../mysql/index.js';
+import { applyUndo } from './apply.js';
+import type { UndoPlan } from './plan.js';
+import type { ScriptHeader } from './script.js';
+
+export interface RehearsalOptions {
+  readonly source: ConnectTarget;
+  readonly plan: UndoPlan;
+  readonly header: ScriptHeader;
+  /** A file of queries that must each return no rows after the undo. */
+  readonly assertFile?: string;
+  /** Where the sandbox goes (tests pass their own base directory). */
+  readonly sandbox?: Omit<SandboxOptions, 'lifetime' | 'binlog'>;
+}
+
+export interface Rehearsal {
+  /** CHECKSUM TABLE of every affected table in the sandbox after the undo. */
+  readonly checksums: Readonly<Record<string, string>>;
+  readonly assertions: number;
+}
+
+export async function rehearseUndo(options: RehearsalOptions): Promise<Rehearsal> {
+  const tables = affectedTables(options.plan);
+  const assertions = options.assertFile === undefined ? [] : await readAssertions(options.assertFile);
+  const sandbox = await createSandbox({ ...options.sandbox, binlog: false, lifetime: 'process' });
+  try {
+    await copyTables(options.source, sandbox.port, tables);
+    const conn = await connect(resolveTarget(parseDsn(sandbox.dsn)));
+    try {
+      await applyUndo(conn, options.plan, { savePrefix: join(sandbox.dir, 'undo'), header: options.header });
+      for (const query of assertions) {
+        const rows = await queryRows(conn, query);
+        if (rows.length > 0) {
+          throw new SalvageError(
+            'CHECK_FAILED',
+            `assertion returned ${rows.length} rows on the rehearsal: ${query}`,
+            {
+              hint: 'The undo was not applied to the source. Fix the assertion or the plan, then run again.',
+              context: { assertion: query, firstRow: JSON.stringify(rows[0]) },
+            },
+          );
+        }
+      }
+      return { checksums: await tableChecksums(conn, tables), assertions: assertions.length };
+    } finally {
+      await conn.end().catch(() => conn.destroy());
+    }
+  } finally {
+    await sandbox.destroy();
+  }
+}
+
+/** `db.table` of every table the plan touches. */
+export function affectedTables(plan: UndoPlan): string[] {
+  return [
+    ...new Set(plan.chains.flatMap((c) => c.statements.map((s) => `${s.table.schema}.${s.table.table}`))),
+  ];
+}
+
+/** CHECKSUM TABLE ... EXTENDED of each table. */
+export async function tableChecksums(
+  conn: Connection,
+  tables: readonly string[],
+): Promise<Record<string, string>> {
+  if (tables.length === 0) return {};
+  const names = tables.map((t) => {
+    const [schema = '', ...rest] = t.split('.');
+    return quoteTableName(schema, rest.join('.'));
+  });
+  const rows = await queryRows(conn, `CHECKSUM TABLE ${names.join(', ')} EXTENDED`);
+  return Object.fromEntries(rows.map((r) => [String(r.Table), String(r.Checksum)]));
+}
+
+async function readAssertions(file: string): Promise<string[]> {
+  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw new SalvageError(
+      'FILE_NOT_FOUND',
+      `cannot read the assertions ${file}: ${error.code ?? error.message}`,
+    );
+  });
+  return text
+    .split(/;\s*(?:\n|$)/)
+    .map((q) => q.replace(/^\s*--.*$/gm, '').trim())
+    .filter((q) => q.length > 0);
+}
+
+/** mariadb-dump of the tables on the source piped into the sandbox, database by database. */
+async function copyTables(
+  source: ConnectTarget,
+  sandboxPort: number,
+  tables: readonly string[],
+): Promise<void> {
+  const byDatabase = new Map<string, string[]>();
+  for (const table of tables) {
+    const [schema = '', ...rest] = table.split('.');
+    byDatabase.set(schema, [...(byDatabase.get(schema) ?? []), rest.join('.')]);
+  }
+  const endpoint = source.dsn.endpoint;
+  const from = [
+    ...(endpoint.kind === 'tcp' ? ['-h', endpoint.host, '-P', String(endpoint.port)] : ['-S', endpoint.path]),
+    '-u',
+    source.user,
+  ];
+  const to = ['-h', '127.0.0.1', '-P', String(sandboxPort), '-u', 'root'];
+  for (const [database, names] of byDatabase) {
+    await run(
+      'mariadb',
+      [...to, '-e', `CREATE DATABASE IF NOT EXISTS \`${database.replaceAll('`', '``')}\``],
+      {},
+    );
+    const dump = ['--single-transaction', '--hex-blob', '--tz-utc', '--skip-triggers', database, ...names];
+    // The password goes to the child's environment only, never to its command line.
+    const env: Record<string, string> =
+      source.password === undefined ? {} : { MYSQL_PWD: source.password.reveal() };
+    await pipe(['mariadb-dump', [...from, ...dump], env], ['mariadb', [...to, database], {}]);
+  }
+}
+
+type Step = [string, string[], Record<string, string>];
+
+function run(command: string, args: string[], env: Record<string, string>): Promise<void> {
+  return pipe([command, args, env]);
+}
+
+/** Runs the commands as a pipeline; any failure is TOOL_FAILED with its stderr. */
+async function pipe(...steps: Step[]): Promise<void> {
+  const children = steps.map(([command, args, env]) =>
+    spawn(command, args, { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] }),
+  );
+  for (let i = 0; i + 1 < children.length; i++)
+    children[i]?.stdout.pipe(children[i + 1]?.stdin as NodeJS.WritableStream);
+  children[0]?.stdin.end();
+  await Promise.all(
+    children.map(
+      (child, i) =>
+        new Promise<void>((resolve, reject) => {
+          let stderr = '';
+          child.stderr.on('data', (chunk: Buffer) => {
+            stderr += chunk.toString();
+          });
+          if (i === children.length - 1) child.stdout.resume();
+          child.on('error', (error) =>
+            reject(new SalvageError('TOOL_FAILED', `${steps[i]?.[0]}: ${error.message}`)),
+          );
+          child.on('close', (code) => {
+            if (code === 0) resolve();
+            else
+              reject(
+                new SalvageError('TOOL_FAILED', `${steps[i]?.[0]} exited with ${code}: ${stderr.trim()}`),
+              );
+          });
+        }),
+    ),
+  );
+}
