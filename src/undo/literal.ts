@@ -28,8 +28,7 @@ function isPlainText(text: string): boolean {
 export function valueLiteral(table: TableFacts, column: ColumnFacts, value: Value | undefined): string {
   const v = exactValue(table, column, value);
   if (v === null) return 'NULL';
-  if (column.dataType === 'geometry' || GEOMETRY_TYPES.has(column.dataType))
-    return geometryLiteral(v as Uint8Array);
+  if (GEOMETRY_TYPES.has(column.dataType)) return geometryLiteral(v as Uint8Array);
   if (column.dataType === 'json' && typeof v === 'string') return `CAST(${textLiteral(v)} AS JSON)`;
   return plainLiteral(column, v);
 }
@@ -42,7 +41,7 @@ export function exactMatch(table: TableFacts, column: ColumnFacts, value: Value 
   const name = quoteIdentifier(column.name);
   const v = exactValue(table, column, value);
   if (v === null) return `${name} IS NULL`;
-  if (column.dataType === 'geometry' || GEOMETRY_TYPES.has(column.dataType)) {
+  if (GEOMETRY_TYPES.has(column.dataType)) {
     return `CAST(${name} AS BINARY) <=> ${hex(v as Uint8Array)}`;
   }
   if (column.dataType === 'json' && typeof v === 'string')
@@ -155,6 +154,8 @@ function padBinary(column: ColumnFacts, bytes: Uint8Array): Uint8Array {
 }
 
 const GEOMETRY_TYPES = new Set([
+  'geometry',
+  'geomcollection',
   'point',
   'linestring',
   'polygon',

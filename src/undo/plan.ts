@@ -69,6 +69,7 @@ export async function planUndo(options: UndoOptions): Promise<UndoPlan> {
     tableFacts: (map) => readTableFacts(options.conn, map),
   });
   refuseSchemaChanges(trace);
+  refusePartialImages(trace);
   const chains = chainStatements(trace);
   for (const chain of chains) await checkChain(options.conn, chain, trace);
   // Rows without a key cannot be told apart: N identical rows to undo need N identical rows now.
@@ -231,6 +232,27 @@ function refuseSchemaChanges(trace: Trace): void {
   throw new SalvageError('UNDO_DDL', describeRestorePlan(lossy).join('\n'), {
     context: { gtid: lossy[0]?.gtid, tables: lossy.flatMap((s) => s.tables) },
   });
+}
+
+/** binlog_row_image MINIMAL/NOBLOB leaves columns out of the images: their old values are unknown. */
+function refusePartialImages(trace: Trace): void {
+  for (const bad of trace.changes) {
+    const missing = new Set<string>();
+    for (const image of [bad.change.before, bad.change.after]) {
+      if (image === undefined) continue;
+      for (const column of bad.table.columns) if (image[column.index] === undefined) missing.add(column.name);
+    }
+    if (missing.size === 0) continue;
+    const table = `${bad.table.schema}.${bad.table.table}`;
+    throw new SalvageError(
+      'UNDO_NOT_EXACT',
+      `the binlog row images of ${table} lack columns ${[...missing].join(', ')} (transaction ${bad.gtid})`,
+      {
+        hint: 'The server logged partial row images (binlog_row_image MINIMAL or NOBLOB): the old values are unknown. Restore the table from a backup instead, and set binlog_row_image=FULL.',
+        context: { gtid: bad.gtid, table, columns: [...missing] },
+      },
+    );
+  }
 }
 
 /** The plan for schema changes: what was lost, and how to get it back from a backup. */
