@@ -29,8 +29,9 @@ export type BackupProgress =
 /** Takes a backup and returns its manifest. */
 export async function createBackup(options: CreateBackupOptions): Promise<BackupManifest> {
   const method = options.method ?? 'physical';
-  const server = await withConnection(options.source, describeServer);
+  // The repository first: a bad --repo is a usage error whether or not the server answers.
   const repo = await openRepository(options.repo, { create: true });
+  const server = await withConnection(options.source, describeServer);
   const id = newBackupId();
   return withRepositoryLock(
     repo,
