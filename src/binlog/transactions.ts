@@ -8,6 +8,7 @@ import { ByteReader } from './byte-reader.js';
 import type { BinlogEvent } from './events/index.js';
 import type { QueryEvent } from './events/query.js';
 import type { RowsEvent } from './events/rows-event.js';
+import { countRows } from './row-count.js';
 import { decodeRows, type RowImages } from './rows.js';
 import type { RowImage, RowOperation, TableMapDetails } from './types.js';
 
@@ -205,7 +206,7 @@ function rowsReaderOf(event: RowsEvent): ByteReader {
 }
 
 function countRowsOf(event: RowsEvent): number {
-  return decodeRows(rowsReaderOf(event), event.table as TableMapDetails, event).length;
+  return countRows(rowsReaderOf(event), event.table as TableMapDetails, event);
 }
 
 /** Decodes the rows of a rows event bound to its table map. */

@@ -84,6 +84,10 @@ export function decodeTableMap(r: ByteReader, header: EventHeader, format: Binlo
   };
 }
 
+/** MariaDB's compressed columns (`COMPRESSED` attribute) carry BLOB and VARCHAR metadata. */
+const MARIADB_BLOB_COMPRESSED = 140;
+const MARIADB_VARCHAR_COMPRESSED = 141;
+
 function readColumnMeta(r: ByteReader, type: number): number {
   switch (type) {
     case ColumnType.FLOAT:
@@ -100,7 +104,10 @@ function readColumnMeta(r: ByteReader, type: number): number {
     case ColumnType.TIMESTAMP2:
       return r.u8();
     case ColumnType.VARCHAR:
+    case MARIADB_VARCHAR_COMPRESSED:
       return r.u16();
+    case MARIADB_BLOB_COMPRESSED:
+      return r.u8();
     case ColumnType.BIT: {
       const bits = r.u8();
       return (r.u8() << 8) | bits;
