@@ -8,3 +8,4 @@ export * from './verify/index.js';
 export * from './incident/index.js';
 export * from './impact/index.js';
 export * from './undo/index.js';
+export * from './restore/index.js';

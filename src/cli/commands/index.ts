@@ -6,6 +6,7 @@ import { registerDetect } from './detect.js';
 import { registerFreeze } from './freeze.js';
 import { registerImpact } from './impact.js';
 import { registerPreflight } from './preflight.js';
+import { registerRestore } from './restore.js';
 import { registerSandbox } from './sandbox.js';
 import { registerSnapshot } from './snapshot.js';
 import { registerUndo } from './undo.js';
@@ -21,6 +22,7 @@ export function registerCommands(program: Command): void {
   registerBinlog(program);
   registerBinlogArchive(program);
   registerBackup(program);
+  registerRestore(program);
   registerVerify(program);
   registerImpact(program);
   registerUndo(program);
