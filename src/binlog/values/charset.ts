@@ -218,6 +218,18 @@ for (const [first, last, charset] of COLLATION_RANGES) {
   for (let id = first; id <= last; id++) charsetById[id] = charset;
 }
 
+/** The lowest collation id of each character set: any id of a set decodes its bytes the same way. */
+const firstCollationOf = new Map<string, number>();
+for (const [first, , charset] of COLLATION_RANGES) {
+  if (!firstCollationOf.has(charset)) firstCollationOf.set(charset, first);
+}
+
+/** A collation id of a character set named as information_schema names it (utf8 = utf8mb3). */
+export function collationOfCharset(charset: string): number | undefined {
+  const name = charset.toLowerCase();
+  return firstCollationOf.get(name === 'utf8' ? 'utf8mb3' : name);
+}
+
 /** The character set of a collation id, or undefined when the id is unknown. */
 export function charsetOfCollation(collation: number): string | undefined {
   return charsetById[collation];

@@ -6,7 +6,12 @@
 import { describe, expect, test } from 'vitest';
 import { Bitmap, ByteReader } from '../../../src/binlog/byte-reader.js';
 import { decodeRows } from '../../../src/binlog/rows.js';
-import { type ColumnDef, ColumnType, type TableMap } from '../../../src/binlog/types.js';
+import {
+  type ColumnDef,
+  ColumnType,
+  type TableMap,
+  type TableMapDetails,
+} from '../../../src/binlog/types.js';
 import { decodeText } from '../../../src/binlog/values/charset.js';
 import { readDecimal } from '../../../src/binlog/values/decimal.js';
 import {
@@ -17,8 +22,10 @@ import {
   readJsonBinary,
 } from '../../../src/binlog/values/json-binary.js';
 import { applyJsonDiffs, readJsonDiffs } from '../../../src/binlog/values/json-diff.js';
+import { withLiveSchema } from '../../../src/binlog/values/live-schema.js';
 import { toHex, valueToJson } from '../../../src/binlog/values/to-json.js';
 import { decodeValue } from '../../../src/binlog/values/value.js';
+import type { TableShape } from '../../../src/mysql/index.js';
 
 /** A JSON value to encode; wrappers pick the binary type where JavaScript cannot tell. */
 type J =
@@ -418,5 +425,60 @@ describe('MariaDB compressed columns', () => {
     expect(read('02000061', varchar)).toBe('a');
     expect(read('0000', blob)).toEqual(new Uint8Array(0));
     expect(() => read('03008a0100', varchar)).toThrow(/does not inflate|ends early/);
+  });
+});
+
+describe('facts from the live schema', () => {
+  const shape = (
+    columns: { name: string; dataType: string; columnType: string; charset?: string }[],
+  ): TableShape => ({
+    schema: 'd',
+    table: 't',
+    columns: columns.map((c, i) => ({
+      ...c,
+      ordinal: i + 1,
+      unsigned: /unsigned/.test(c.columnType),
+      nullable: true,
+      charset: c.charset,
+      generated: false,
+    })),
+    primaryKey: [],
+    uniqueKeys: [],
+  });
+  const table: TableMapDetails = {
+    tableId: 1,
+    database: 'd',
+    table: 't',
+    flags: 0,
+    optionalMetadata: [],
+    columns: [
+      { type: ColumnType.LONG, meta: 0, nullable: true },
+      { type: ColumnType.STRING, meta: (ColumnType.ENUM << 8) | 1, nullable: true },
+      { type: ColumnType.VARCHAR, meta: 40, nullable: true, name: 'from_binlog', charset: 8 },
+    ],
+  };
+
+  test('fills names, signedness, charsets and members; the binlog wins where it has them', () => {
+    const live = shape([
+      { name: 'n', dataType: 'int', columnType: 'int(10) unsigned' },
+      { name: 'e', dataType: 'enum', columnType: "enum('a','it''s','x,y')", charset: 'utf8mb4' },
+      { name: 'v', dataType: 'varchar', columnType: 'varchar(10)', charset: 'utf8' },
+    ]);
+    const filled = withLiveSchema(table, live);
+    expect(filled.columns.map((c) => [c.name, c.unsigned, c.charset, c.enumValues])).toEqual([
+      ['n', true, undefined, undefined],
+      ['e', undefined, 45, ['a', "it's", 'x,y']],
+      ['from_binlog', undefined, 8, undefined],
+    ]);
+  });
+
+  test('a table altered since the binlog is refused', () => {
+    const live = shape([
+      { name: 'n', dataType: 'bigint', columnType: 'bigint(20)' },
+      { name: 'e', dataType: 'enum', columnType: "enum('a')" },
+      { name: 'v', dataType: 'varchar', columnType: 'varchar(10)' },
+    ]);
+    expect(() => withLiveSchema(table, live)).toThrow(/altered since/);
+    expect(() => withLiveSchema(table, shape([]))).toThrow(/altered since/);
   });
 });
