@@ -162,6 +162,27 @@ export const ErrorCodes = {
     exit: 3,
     hint: 'Traffic may be half switched: run the rollback command shown in the plan, then retry.',
   },
+  NO_MATCH: {
+    exit: 1,
+    hint: 'Nothing in the binlogs read matches: loosen the search, or read more binlogs (--dir DIR).',
+  },
+  BINLOG_PURGED: {
+    exit: 2,
+    hint: 'Read the older binlogs from the archive (salvage binlog archive) with --dir DIR, or give the files with --binlog.',
+  },
+  MIGRATION_HISTORY_NOT_FOUND: {
+    exit: 2,
+    hint: 'Name the database holding the history table in the DSN (mysql://user@host/db), or locate by --grep or --table.',
+  },
+  MIGRATION_HISTORY_SHAPE: {
+    exit: 2,
+    hint: 'Locate by --grep or --table instead, or report the tool and its history table so salvage learns it.',
+  },
+  MIGRATION_NOT_FOUND: { exit: 2, hint: 'Give one of the ids listed (the version, or the start of the name).' },
+  MIGRATION_NOT_IN_BINLOG: {
+    exit: 2,
+    hint: 'The history row was written without binary logging (sql_log_bin=0) or its binlogs are gone: read the archive with --dir DIR, or locate by --grep.',
+  },
   INTERNAL: { exit: 3, hint: 'This is a bug in salvage; please report it with the command you ran.' },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -6,6 +6,7 @@ export * from './binlog/index.js';
 export * from './timeline/index.js';
 export * from './verify/index.js';
 export * from './incident/index.js';
+export * from './locate/index.js';
 export * from './impact/index.js';
 export * from './undo/index.js';
 export * from './restore/index.js';

@@ -5,6 +5,7 @@ import { registerBinlogArchive } from './binlog-archive.js';
 import { registerDetect } from './detect.js';
 import { registerFreeze } from './freeze.js';
 import { registerImpact } from './impact.js';
+import { registerLocate } from './locate.js';
 import { registerPreflight } from './preflight.js';
 import { registerRestore } from './restore.js';
 import { registerSandbox } from './sandbox.js';
@@ -24,6 +25,7 @@ export function registerCommands(program: Command): void {
   registerBackup(program);
   registerRestore(program);
   registerVerify(program);
+  registerLocate(program);
   registerImpact(program);
   registerUndo(program);
   void program;
