@@ -45,7 +45,7 @@ interface Run {
 
 /** salvage as a real process, without any password in its environment. */
 function salvage(...args: string[]): Promise<Run> {
-  const env = { ...process.env, SALVAGE_HOME: home };
+  const env: NodeJS.ProcessEnv = { ...process.env, SALVAGE_HOME: home };
   delete env.SALVAGE_PASSWORD;
   delete env.MYSQL_PWD;
   return new Promise((resolve) => {
