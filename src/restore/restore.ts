@@ -126,7 +126,19 @@ export async function restoreToPoint(options: RestoreOptions): Promise<RestoreRe
     : undefined;
   if (options.into.kind === 'server') await refuseSource(options.into.target, sourceIdentity);
 
-  const backups = await usableBackups(repo, sourceIdentity);
+  // A physical backup restores only into a new sandbox.
+  const backups = (await usableBackups(repo, sourceIdentity)).filter(
+    (b) => options.into.kind === 'sandbox' || b.method !== 'physical',
+  );
+  if (backups.length === 0) {
+    throw new SalvageError(
+      'BACKUP_NOT_FOUND',
+      `${repo.url} holds only physical backups, which restore into a sandbox, not into a running server.`,
+      {
+        hint: 'Use --into sandbox, or take a logical backup.',
+      },
+    );
+  }
   const oldest = backups[0] as BackupManifest;
   const sources = await chainSources(repo, oldest, options.source);
   const usage: ChainUsage = { archivedFiles: 0, fromSource: false };

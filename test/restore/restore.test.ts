@@ -20,6 +20,8 @@ let repo: string;
 let bad: string;
 let conflicting: string;
 let beforeBad: string;
+let ordersBeforeBad: string;
+let accountsAtBackup: string;
 
 const SCHEMA = `CREATE DATABASE app;
 CREATE TABLE app.accounts (id INT PRIMARY KEY, balance DECIMAL(12,2) NOT NULL, note VARCHAR(50));
@@ -31,11 +33,8 @@ async function both(statements: string): Promise<void> {
   await sql(twin, statements);
 }
 
-async function checksum(server: Sandbox): Promise<string> {
-  const rows = await sql<{ Table: string; Checksum: string }>(
-    server,
-    'CHECKSUM TABLE app.accounts, app.orders EXTENDED',
-  );
+async function checksum(server: Sandbox, tables = 'app.accounts, app.orders'): Promise<string> {
+  const rows = await sql<{ Table: string; Checksum: string }>(server, `CHECKSUM TABLE ${tables} EXTENDED`);
   return rows.map((r) => `${r.Table}=${r.Checksum}`).join(' ');
 }
 
@@ -72,6 +71,8 @@ beforeAll(async () => {
     `INSERT INTO app.accounts VALUES ${Array.from({ length: 50 }, (_, i) => `(${i + 1}, ${100 + i}.50, 'n${i}')`).join(',')}`,
   );
   await createBackup({ source: sandboxTarget(prod), repo, method: 'logical' });
+  await createBackup({ source: sandboxTarget(prod), repo, method: 'physical' });
+  accountsAtBackup = await checksum(prod, 'app.accounts');
   // Good writes, with a rotation between them.
   for (let i = 0; i < 10; i++) {
     await both(
@@ -83,6 +84,7 @@ beforeAll(async () => {
     'BEGIN; UPDATE app.accounts SET note = CONCAT(note, "+") WHERE id <= 5; INSERT INTO app.orders (account, amount) VALUES (1, 9.99); COMMIT',
   );
   beforeBad = await checksum(prod);
+  ordersBeforeBad = await checksum(prod, 'app.orders');
   await sql(prod, 'UPDATE app.accounts SET balance = 0');
   bad = (await lastGtid(prod)).split(',')[0] as string;
   // Later writes: one to a row the bad transaction changed (a conflict), others elsewhere.
@@ -102,6 +104,7 @@ describe('restore from a backup and the source binlog', () => {
     const report = await restore({ source: sandboxTarget(prod), cut: { kind: 'before', gtid: bad } });
     expect(report.sandbox).toBeDefined();
     expect(await checksum(report.sandbox as Sandbox)).toBe(beforeBad);
+    expect(report.backup.method).toBe('physical');
     expect(report.replayed).toBe(11); // 10 inserts and one multi-statement transaction
     expect(report.cut.gtid).toBe(bad);
     expect(report.gtidsPreserved).toBe(true);
@@ -112,14 +115,33 @@ describe('restore from a backup and the source binlog', () => {
     await report.sandbox?.destroy();
   }, 120_000);
 
-  it('--skip the bad transaction equals a twin that never ran it, and reports exactly the later write to its rows', async () => {
-    const report = await restore({ source: sandboxTarget(prod), cut: { kind: 'end' }, skip: [bad] });
-    expect(await checksum(report.sandbox as Sandbox)).toBe(await checksum(twin));
+  it('--skip the bad transaction into a named server equals a twin that never ran it, and reports exactly the later write to its rows', async () => {
+    const spare = await startSandbox();
+    const report = await restore({
+      source: sandboxTarget(prod),
+      into: { kind: 'server', target: sandboxTarget(spare) },
+      skip: [bad],
+    });
+    expect(report.backup.method).toBe('logical');
+    expect(await checksum(spare)).toBe(await checksum(twin));
     expect(report.skipped).toEqual([bad]);
     expect(report.conflicts).toEqual([
       { skipped: bad, table: 'app.accounts', key: { id: 7 }, later: [conflicting] },
     ]);
-    await report.sandbox?.destroy();
+    await spare.destroy();
+  }, 120_000);
+
+  it('--tables replays only the listed tables', async () => {
+    const report = await restore({
+      source: sandboxTarget(prod),
+      cut: { kind: 'before', gtid: bad },
+      tables: ['app.orders'],
+    });
+    const restored = report.sandbox as Sandbox;
+    expect(await checksum(restored, 'app.orders')).toBe(ordersBeforeBad);
+    expect(await checksum(restored, 'app.accounts')).toBe(accountsAtBackup);
+    expect(report.replayed).toBe(11);
+    await restored.destroy();
   }, 120_000);
 
   it('refuses a GTID that is not in the binlogs (exit 2)', async () => {
