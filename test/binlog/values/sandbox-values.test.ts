@@ -15,6 +15,7 @@ import { rowsReader } from '../../../src/binlog/events/rows-event.js';
 import { decodeRows, type RowImages } from '../../../src/binlog/rows.js';
 import { readBinlogFiles } from '../../../src/binlog/sources/files.js';
 import { ColumnType, type RowImage, type TableMapDetails, type Value } from '../../../src/binlog/types.js';
+import { MariadbCompressedType } from '../../../src/binlog/values/compressed-column.js';
 import { withLiveSchema } from '../../../src/binlog/values/live-schema.js';
 import { describeTable, type TableShape } from '../../../src/mysql/index.js';
 import { connect, type Sandbox, startSandbox } from '../../support/sandbox.js';
@@ -55,7 +56,8 @@ const enumMembers = (n: number, prefix: string): string =>
 const bigBlob = randomBytes(3 * 1024 * 1024);
 const tinyBlob = randomBytes(255);
 
-const TABLES: readonly TableSpec[] = [
+const TABLES_EXTRA: TableSpec[] = [];
+const TABLES: TableSpec[] = [
   {
     name: 'ints',
     columns: [
@@ -262,6 +264,22 @@ const TABLES: readonly TableSpec[] = [
   },
 ];
 
+TABLES.push({
+  name: 'compressed',
+  columns: [
+    col('vc', 'VARCHAR(1000) CHARACTER SET latin1 COMPRESSED', 'text'),
+    col('bc', 'BLOB COMPRESSED', 'bytes'),
+    col('tc', 'TEXT CHARACTER SET utf8mb4 COMPRESSED', 'text'),
+    col('n', 'INT', 'int'),
+  ],
+  rows: [
+    "1, REPEAT('abc', 100), REPEAT('x', 500), 'é😀', 1",
+    "2, 'a', '', NULL, 2",
+    "3, '', 'y', REPEAT('z', 2000), 3",
+  ],
+  updates: [{ set: { n: '7', tc: "'é'" }, ids: [1, 3] }],
+  deleteIds: [2],
+});
 const IMAGES = ['FULL', 'MINIMAL', 'NOBLOB'] as const;
 type Image = (typeof IMAGES)[number];
 
@@ -424,8 +442,10 @@ async function decodeBinlog(sandbox: Sandbox, liveSchema: boolean): Promise<Deco
 }
 
 /** NOBLOB leaves out BLOB/TEXT (and MariaDB's JSON, a LONGTEXT) but keeps GEOMETRY. */
-const isBlobColumn = (table: TableMapDetails, index: number): boolean =>
-  table.columns[index]?.type === ColumnType.BLOB;
+const isBlobColumn = (table: TableMapDetails, index: number): boolean => {
+  const type = table.columns[index]?.type;
+  return type === ColumnType.BLOB || type === MariadbCompressedType.BLOB;
+};
 
 /** Which columns (by table index, id = 0) an image must hold under a row-image mode. */
 function expectedPresence(
