@@ -32,6 +32,8 @@ export const RecoverRequestSchema = z.object({
   grep: z.string().nullable(),
   strategy: z.enum(STRATEGIES).nullable(),
   assert_file: z.string().nullable(),
+  /** Where restore sandboxes go; null: the default ($SALVAGE_HOME/sandboxes or ~/.salvage/sandboxes). */
+  sandbox_base: z.string().nullable(),
 });
 /** What `salvage recover` was asked to do: the first journal entry's inputs. */
 export type RecoverRequest = z.infer<typeof RecoverRequestSchema>;

@@ -49,4 +49,5 @@ export { loss, renderMarkdown, seconds } from './report.js';
 export { readIncident, writeIncidentReport } from './report-files.js';
 export { renderHtml } from './report-html.js';
 export { type RunOptions, type RunResult, runSteps, type Step, type StepResults } from './runner.js';
+export { incidentSandboxName } from './steps.js';
 export { type IncidentStatus, type IncidentSummary, summarizeIncident } from './summary.js';

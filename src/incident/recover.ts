@@ -2,14 +2,16 @@
  * `salvage recover` and `salvage resume`: the runbook as journaled steps.
  *
  *   open → freeze → locate (without --gtid) → backup → impact → plan → approve (--yes)
- *     pitr | surgical:  environment → restore → replay → verify
+ *     pitr | surgical:  environment → restore (backup, then binlog replay) → verify
  *     undo:             rehearse (on a clone) → undo (on the source, guarded) → verify
  *   → cutover (the plan, not executed) → report
  *
  * Without --yes the run stops before `approve`, with the plan shown; nothing
  * destructive happens before it. A test hook, SALVAGE_TEST_CRASH_AT=<step>,
  * makes the process SIGKILL itself after that step's work and before its
- * `done` entry: the worst moment for a crash, which resume must survive.
+ * `done` entry (the worst moment for a crash, which resume must survive);
+ * `restore` kills after the backup is restored and before the replay,
+ * `replay` after the replay and before the step is journaled done.
  */
 import { mkdir, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -50,6 +52,8 @@ export interface RecoverOptions {
   readonly strategy?: Strategy;
   /** Queries that must return no rows on the recovered data. */
   readonly assertFile?: string;
+  /** Where restore sandboxes go (default $SALVAGE_HOME/sandboxes or ~/.salvage/sandboxes). */
+  readonly sandboxBaseDir?: string;
   /** Default ./salvage-incident-<timestamp>. */
   readonly incidentDir?: string;
   /** Go past the plan: without it the run stops there. */
@@ -94,6 +98,7 @@ export async function recover(options: RecoverOptions): Promise<IncidentOutcome>
     grep: options.grep ?? null,
     strategy: options.strategy ?? null,
     assert_file: options.assertFile === undefined ? null : resolve(options.assertFile),
+    sandbox_base: options.sandboxBaseDir === undefined ? null : resolve(options.sandboxBaseDir),
   };
   // Fail on a bad DSN or password source before anything is written.
   sourceTarget(request);
@@ -138,19 +143,20 @@ async function drive(
   request: RecoverRequest,
   options: { yes?: boolean; onProgress?: (message: string) => void },
 ): Promise<IncidentOutcome> {
+  const crashAt = process.env.SALVAGE_TEST_CRASH_AT;
   const context: RecoverContext = {
     dir,
     request,
     source: sourceTarget(request),
     progress: options.onProgress ?? (() => {}),
+    crashPoint: (point) => {
+      if (point === crashAt) process.kill(process.pid, 'SIGKILL');
+    },
   };
-  const crashAt = process.env.SALVAGE_TEST_CRASH_AT;
   const run = await runSteps(journal, RECOVER_STEPS, context, {
     stopBefore: options.yes ? undefined : 'approve',
     onNotice: context.progress,
-    beforeDone: (step) => {
-      if (step === crashAt) process.kill(process.pid, 'SIGKILL');
-    },
+    beforeDone: context.crashPoint,
   });
   return incidentOutcome(dir, journal.entries(), run.stoppedBefore !== undefined);
 }

@@ -173,6 +173,6 @@ export function when(ts: number): string {
 }
 
 function describeConflict(conflict: unknown): string {
-  const c = conflict as { table?: string; key?: unknown; later?: string[] };
+  const c = conflict as { table?: string; key?: unknown; later?: readonly string[] };
   return `${c.table}: ${JSON.stringify(c.key)} changed again by ${(c.later ?? []).join(', ')}`;
 }

@@ -3,8 +3,9 @@
  * result is journaled. Every step can run twice: those that build something
  * (a restored sandbox) first remove what an interrupted attempt left.
  */
-import { join } from 'node:path';
-import { listBackups, openRepository, type RestoredBackup, restoreBackup } from '../backup/index.js';
+import { createHash } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { listBackups, openRepository } from '../backup/index.js';
 import { readBinlog, readTransactions } from '../binlog/index.js';
 import { attachSandbox, defaultBaseDir, listSandboxes } from '../environment/index.js';
 import { SalvageError } from '../errors.js';
@@ -17,6 +18,7 @@ import {
   resolveTarget,
   withConnection,
 } from '../mysql/index.js';
+import { restoreToPoint } from '../restore/index.js';
 import { applyUndo, planUndo, rehearseUndo, tableChecksums } from '../undo/index.js';
 import {
   findOrphans,
@@ -33,7 +35,6 @@ import type { JsonObject } from './journal.js';
 import { toJsonObject } from './json.js';
 import { locateBadChange } from './locate-step.js';
 import { planRecovery, type RecoveryPlan, type Strategy } from './plan.js';
-import { replayInto } from './replay-step.js';
 import { writeIncidentReport } from './report-files.js';
 import type { Step, StepResults } from './runner.js';
 
@@ -42,6 +43,8 @@ export interface RecoverContext {
   readonly request: RecoverRequest;
   readonly source: ConnectTarget;
   readonly progress: (message: string) => void;
+  /** The test hook: SIGKILL this process at the named point when SALVAGE_TEST_CRASH_AT names it. */
+  readonly crashPoint: (point: string) => void;
 }
 
 /** What the impact step journals. */
@@ -210,61 +213,57 @@ export const RECOVER_STEPS: readonly Step<RecoverContext>[] = [
     applies: restoring,
     async run(c) {
       // Named after the incident, so an interrupted attempt's sandbox is found and replaced.
-      const name = `incident-${incidentKey(c.dir)}`;
-      return { name, base_dir: defaultBaseDir() };
+      const name = incidentSandboxName(c.dir);
+      return { name, base_dir: sandboxBase(c) };
     },
   },
   {
+    // Restore and replay are one call into the restore module; its progress marks the phases.
     name: 'restore',
     applies: restoring,
     restartFrom: 'restore',
     stillValid: (_, outputs) => sandboxRunning(outputs),
-    inputs: (_, r) => ({ backup: outputsOf<{ backup: ChosenBackup }>(r, 'backup').backup.id }),
+    inputs: (c, r) => ({ strategy: strategyOf(r), gtids: badGtids(c, r) }),
     async run(c, r) {
       const env = outputsOf<{ name: string; base_dir: string }>(r, 'environment');
-      const backup = outputsOf<{ backup: ChosenBackup }>(r, 'backup').backup;
+      const strategy = strategyOf(r);
+      const gtids = badGtids(c, r);
+      // Replaying twice onto the same data would apply transactions twice: always from a fresh restore.
       await removeSandbox(env.name, env.base_dir);
-      c.progress(`restoring backup ${backup.id} into sandbox ${env.name}`);
-      const restored: RestoredBackup = await restoreBackup(c.request.repo, backup.id, {
-        kind: 'sandbox',
-        options: { name: env.name, baseDir: env.base_dir, lifetime: 'detached' },
+      const first = outputsOf<ImpactOutputs>(r, 'impact').activity.bad[0]?.gtid ?? gtids[0]!;
+      c.progress(
+        strategy === 'pitr'
+          ? `restoring into sandbox ${env.name} and replaying up to just before ${first}`
+          : `restoring into sandbox ${env.name} and replaying everything except ${gtids.join(', ')}`,
+      );
+      const report = await restoreToPoint({
+        repo: c.request.repo,
+        into: { kind: 'sandbox', options: { name: env.name, baseDir: env.base_dir, lifetime: 'detached' } },
+        source: c.source,
+        cut: strategy === 'pitr' ? { kind: 'before', gtid: first } : { kind: 'end' },
+        skip: strategy === 'pitr' ? undefined : gtids,
+        onProgress: (progress) => {
+          if (progress.kind === 'restored') {
+            c.progress(`backup restored in ${progress.seconds} s; replaying the binlog`);
+            c.crashPoint('restore');
+          }
+        },
       });
-      const sandbox = restored.sandbox!;
-      return {
+      c.crashPoint('replay');
+      const sandbox = report.sandbox!;
+      return toJsonObject({
         name: sandbox.name,
         base_dir: env.base_dir,
         dsn: sandbox.dsn,
         dir: sandbox.dir,
         port: sandbox.port,
-        seconds: restored.seconds,
-      };
-    },
-  },
-  {
-    name: 'replay',
-    applies: restoring,
-    // Replaying twice onto the same data would apply transactions twice: start from a fresh restore.
-    restartFrom: 'restore',
-    stillValid: async (_, outputs) => sandboxRunning(outputs),
-    inputs: (c, r) => ({ strategy: strategyOf(r), gtids: badGtids(c, r) }),
-    async run(c, r) {
-      const restore = outputsOf<{ name: string; base_dir: string; dsn: string }>(r, 'restore');
-      const backup = outputsOf<{ backup: ChosenBackup }>(r, 'backup').backup;
-      const strategy = strategyOf(r);
-      c.progress(
-        strategy === 'pitr'
-          ? 'replaying the binlog up to just before the bad change'
-          : 'replaying the binlog without the bad change',
-      );
-      const replay = await replayInto({
-        repo: c.request.repo,
-        source: c.source,
-        target: restoredTarget(r),
-        backup,
-        gtids: badGtids(c, r),
-        mode: strategy === 'pitr' ? 'before' : 'skip',
+        backup: report.backup.id,
+        cut: report.cut,
+        replayed: report.replayed,
+        skipped: report.skipped,
+        conflicts: report.conflicts,
+        timings: report.timings,
       });
-      return { ...replay, name: restore.name, base_dir: restore.base_dir, dsn: restore.dsn };
     },
   },
   {
@@ -280,7 +279,7 @@ export const RECOVER_STEPS: readonly Step<RecoverContext>[] = [
         plan,
         header: undoHeader(c, gtids),
         assertFile: c.request.assert_file ?? undefined,
-        sandbox: { baseDir: defaultBaseDir() },
+        sandbox: { baseDir: sandboxBase(c) },
       });
       return toJsonObject({
         checksums: rehearsal.checksums,
@@ -469,10 +468,13 @@ async function removeSandbox(name: string, baseDir: string): Promise<void> {
   await existing?.destroy();
 }
 
-function incidentKey(dir: string): string {
-  let hash = 0x811c9dc5;
-  for (const char of dir) hash = Math.imul(hash ^ char.charCodeAt(0), 0x01000193) >>> 0;
-  return hash.toString(16).padStart(8, '0');
+function sandboxBase(c: RecoverContext): string {
+  return c.request.sandbox_base ?? defaultBaseDir();
+}
+
+/** The restore sandbox of the incident in `dir`: one name per incident, so a retry finds the last attempt's. */
+export function incidentSandboxName(dir: string): string {
+  return `incident-${createHash('sha256').update(resolve(dir)).digest('hex').slice(0, 10)}`;
 }
 
 function round(seconds: number): number {

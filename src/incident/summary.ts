@@ -115,10 +115,7 @@ export function summarizeIncident(dir: string, entries: readonly JournalEntry[])
     dsn: strategy === 'undo' ? source : (restored?.dsn ?? null),
     lost: option?.lost ?? null,
     kept: option?.kept ?? null,
-    conflicts: {
-      rows: strategy === 'pitr' ? 0 : (impact?.later_writes ?? 0),
-      sample: strategy === 'pitr' ? [] : (impact?.later_write_sample ?? []),
-    },
+    conflicts: conflictsOf(strategy, outputs, impact),
     rto_s: rto,
     rpo: option?.lost ?? null,
     frozen_at: freeze?.status === 'done' ? String(freeze.outputs.frozen_at) : null,
@@ -128,6 +125,24 @@ export function summarizeIncident(dir: string, entries: readonly JournalEntry[])
     steps,
     outputs,
   };
+}
+
+/**
+ * Rows the bad change touched that later transactions changed again: as the
+ * replay or the undo found them when they ran, else as the impact measured.
+ * A point-in-time restore drops the later writes, so it has none.
+ */
+function conflictsOf(
+  strategy: Strategy | null,
+  outputs: Record<string, Record<string, unknown>>,
+  impact: ImpactOutputs | null,
+): IncidentSummary['conflicts'] {
+  if (strategy === 'pitr') return { rows: 0, sample: [] };
+  const found = (strategy === 'undo' ? outputs.undo?.conflicts : outputs.restore?.conflicts) as
+    | unknown[]
+    | undefined;
+  if (found !== undefined) return { rows: found.length, sample: found.slice(0, 20) };
+  return { rows: impact?.later_writes ?? 0, sample: impact?.later_write_sample ?? [] };
 }
 
 /** The activity the chart draws, when the impact step ran. */
