@@ -56,8 +56,7 @@ const enumMembers = (n: number, prefix: string): string =>
 const bigBlob = randomBytes(3 * 1024 * 1024);
 const tinyBlob = randomBytes(255);
 
-const TABLES_EXTRA: TableSpec[] = [];
-const TABLES: TableSpec[] = [
+const TABLES: readonly TableSpec[] = [
   {
     name: 'ints',
     columns: [
@@ -262,24 +261,24 @@ const TABLES: TableSpec[] = [
     updates: [{ set: { j: `JSON_SET(j, '$.b', 'x')` }, ids: [1] }],
     deleteIds: [2],
   },
+  {
+    name: 'compressed',
+    columns: [
+      col('vc', 'VARCHAR(1000) CHARACTER SET latin1 COMPRESSED', 'text'),
+      col('bc', 'BLOB COMPRESSED', 'bytes'),
+      col('tc', 'TEXT CHARACTER SET utf8mb4 COMPRESSED', 'text'),
+      col('n', 'INT', 'int'),
+    ],
+    rows: [
+      "1, REPEAT('abc', 100), REPEAT('x', 500), 'é😀', 1",
+      "2, 'a', '', NULL, 2",
+      "3, '', 'y', REPEAT('z', 2000), 3",
+    ],
+    updates: [{ set: { n: '7', tc: "'é'" }, ids: [1, 3] }],
+    deleteIds: [2],
+  },
 ];
 
-TABLES.push({
-  name: 'compressed',
-  columns: [
-    col('vc', 'VARCHAR(1000) CHARACTER SET latin1 COMPRESSED', 'text'),
-    col('bc', 'BLOB COMPRESSED', 'bytes'),
-    col('tc', 'TEXT CHARACTER SET utf8mb4 COMPRESSED', 'text'),
-    col('n', 'INT', 'int'),
-  ],
-  rows: [
-    "1, REPEAT('abc', 100), REPEAT('x', 500), 'é😀', 1",
-    "2, 'a', '', NULL, 2",
-    "3, '', 'y', REPEAT('z', 2000), 3",
-  ],
-  updates: [{ set: { n: '7', tc: "'é'" }, ids: [1, 3] }],
-  deleteIds: [2],
-});
 const IMAGES = ['FULL', 'MINIMAL', 'NOBLOB'] as const;
 type Image = (typeof IMAGES)[number];
 
