@@ -40,7 +40,7 @@ import {
   removePartialFile,
   writeArchiveIndex,
 } from './archive-index.js';
-import { binlogArchivePrefix, openRepository, type Repository } from './repository.js';
+import { binlogArchivePrefix, openRepository, type Repository, withRepositoryLock } from './repository.js';
 
 export interface ArchiveOptions {
   readonly source: ConnectTarget;
@@ -115,6 +115,17 @@ export async function archiveBinlogs(options: ArchiveOptions): Promise<ArchiveRe
     typeof options.repo === 'string' ? await openRepository(options.repo, { create: true }) : options.repo;
   const server = await withConnection(options.source, readServerIdentity);
   const prefix = binlogArchivePrefix(server);
+  // Two archivers of one server would both append to its partial file.
+  const lock = `archive-${prefix.split('/')[1]}`;
+  return withRepositoryLock(repo, lock, () => archiveLocked(options, repo, server, prefix));
+}
+
+async function archiveLocked(
+  options: ArchiveOptions,
+  repo: Repository,
+  server: ServerIdentity,
+  prefix: string,
+): Promise<ArchiveResult> {
   let index: ArchiveIndex = (await readArchiveIndex(repo, prefix)) ?? { format: 1, server, files: [] };
   const runBytes = options.runBytes ?? 8 * 1024 * 1024;
   const flushMs = options.flushMs ?? 1000;

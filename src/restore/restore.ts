@@ -385,10 +385,7 @@ class GtidSequence {
   private readonly last = new Map<string, bigint>();
 
   constructor(start: string | null) {
-    for (const gtid of (start ?? '').split(',')) {
-      const m = /^(\d+)-\d+-(\d+)$/.exec(gtid.trim());
-      if (m) this.last.set(m[1] as string, BigInt(m[2] as string));
-    }
+    for (const [domain, seq] of seqByDomain(start ?? '')) this.last.set(domain, seq);
   }
 
   check(gtid: string | undefined, file: string, position: number): void {
@@ -421,14 +418,19 @@ async function canPreserveGtids(target: ConnectTarget, backup: BackupManifest): 
     queryRows(conn, 'SELECT @@global.gtid_binlog_pos AS pos, @@global.log_bin AS logBin'),
   );
   const current = String(row?.pos ?? '');
-  const backupSeq = new Map<string, bigint>();
-  for (const g of (backup.consistentPoint.gtid ?? '').split(',')) {
-    const m = /^(\d+)-\d+-(\d+)$/.exec(g.trim());
-    if (m) backupSeq.set(m[1] as string, BigInt(m[2] as string));
-  }
-  for (const g of current.split(',')) {
-    const m = /^(\d+)-\d+-(\d+)$/.exec(g.trim());
-    if (m && BigInt(m[2] as string) > (backupSeq.get(m[1] as string) ?? 0n)) return false;
+  const backupSeq = seqByDomain(backup.consistentPoint.gtid ?? '');
+  for (const [domain, seq] of seqByDomain(current)) {
+    if (seq > (backupSeq.get(domain) ?? 0n)) return false;
   }
   return true;
+}
+
+/** A MariaDB GTID position (`domain-server-seq,...`) as the last sequence number per domain. */
+function seqByDomain(position: string): Map<string, bigint> {
+  const seqs = new Map<string, bigint>();
+  for (const gtid of position.split(',')) {
+    const m = /^(\d+)-\d+-(\d+)$/.exec(gtid.trim());
+    if (m) seqs.set(m[1] as string, BigInt(m[2] as string));
+  }
+  return seqs;
 }
