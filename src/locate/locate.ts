@@ -235,7 +235,7 @@ function historyRowMissing(record: MigrationRecord, range: BinlogRange, zone: st
     range.first !== undefined &&
     range.earlier &&
     record.ranAt !== undefined &&
-    record.ranAt < range.first.ts
+    record.ranAt <= range.first.ts
   ) {
     const where =
       range.source === 'server' ? 'the oldest binlog still on the server' : 'the first binlog given';
