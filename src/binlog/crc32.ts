@@ -5,6 +5,8 @@
  */
 
 const TABLES = buildTables();
+/** Word reads assume little-endian; a big-endian host takes the byte loop. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 function buildTables(): Uint32Array {
   const t = new Uint32Array(8 * 256);
@@ -23,31 +25,34 @@ function buildTables(): Uint32Array {
   return t;
 }
 
-/** CRC-32 of `bytes[start..end)`, continuing from `crc` (0 for a fresh checksum). */
+/**
+ * CRC-32 of `bytes[start..end)`, continuing from `crc` (0 for a fresh
+ * checksum). The aligned middle is read as 32-bit words (little-endian
+ * hosts: x86, ARM), eight bytes per step.
+ */
 export function crc32(bytes: Uint8Array, start = 0, end = bytes.length, crc = 0): number {
   const t = TABLES;
-  let c = ~crc >>> 0;
+  let c = ~crc;
   let i = start;
-  const last8 = end - 8;
-  while (i <= last8) {
-    const a =
-      (c ^
-        ((bytes[i] as number) |
-          ((bytes[i + 1] as number) << 8) |
-          ((bytes[i + 2] as number) << 16) |
-          ((bytes[i + 3] as number) << 24))) >>>
-      0;
+  const base = bytes.byteOffset;
+  while (i < end && ((base + i) & 3) !== 0)
+    c = (t[(c ^ (bytes[i++] as number)) & 0xff] as number) ^ (c >>> 8);
+  const words = new Uint32Array(bytes.buffer, base + i, (end - i) >>> 2);
+  const pairs = LITTLE_ENDIAN ? words.length & ~1 : 0;
+  for (let w = 0; w < pairs; w += 2) {
+    const a = c ^ (words[w] as number);
+    const b = words[w + 1] as number;
     c =
       (t[1792 + (a & 0xff)] as number) ^
       (t[1536 + ((a >>> 8) & 0xff)] as number) ^
       (t[1280 + ((a >>> 16) & 0xff)] as number) ^
       (t[1024 + (a >>> 24)] as number) ^
-      (t[768 + (bytes[i + 4] as number)] as number) ^
-      (t[512 + (bytes[i + 5] as number)] as number) ^
-      (t[256 + (bytes[i + 6] as number)] as number) ^
-      (t[bytes[i + 7] as number] as number);
-    i += 8;
+      (t[768 + (b & 0xff)] as number) ^
+      (t[512 + ((b >>> 8) & 0xff)] as number) ^
+      (t[256 + ((b >>> 16) & 0xff)] as number) ^
+      (t[b >>> 24] as number);
   }
+  i += pairs * 4;
   while (i < end) c = (t[(c ^ (bytes[i++] as number)) & 0xff] as number) ^ (c >>> 8);
   return ~c >>> 0;
 }

@@ -3,15 +3,14 @@
  * server) as decoded events, transactions and row changes, all streamed.
  */
 import type { ConnectTarget } from '../mysql/index.js';
-import { decodeEvents, type EventStreamOptions } from './event-stream.js';
+import { decodeEventBatches, decodeEvents, type EventStreamOptions } from './event-stream.js';
 import type { BinlogEvent } from './events/index.js';
-import { type FileSelection, readBinlogFiles } from './sources/files.js';
+import { type FileSelection, readBinlogFilesBatches } from './sources/files.js';
 import { openReplicationStream, type ReplicationStart } from './stream/index.js';
-import type { RawEvent } from './types.js';
 
 export { Bitmap, ByteReader } from './byte-reader.js';
 export { crc32 } from './crc32.js';
-export { decodeEvents, type EventStreamOptions } from './event-stream.js';
+export { decodeEventBatches, decodeEvents, type EventStreamOptions } from './event-stream.js';
 export { EventFlag, EventType, eventTypeName } from './event-types.js';
 export type { BinlogFormat } from './events/format-description.js';
 export type { GtidEvent } from './events/gtid.js';
@@ -20,14 +19,16 @@ export type { BinlogEvent, BinlogEventKind } from './events/index.js';
 export type { QueryEvent } from './events/query.js';
 export type { RowsEvent } from './events/rows-event.js';
 export type { TableMapEvent } from './events/table-map.js';
-export { columnNames, rowChangeJson, rowImageJson } from './row-json.js';
+export { columnNames, rowChangeJson, rowImageJson, rowsEventJson } from './row-json.js';
 export { decodeRowImage, decodeRows, type RowImages } from './rows.js';
 export {
   BINLOG_MAGIC,
   type BinlogNotice,
   type FileSelection,
   readBinlogFile,
+  readBinlogFileBatches,
   readBinlogFiles,
+  readBinlogFilesBatches,
   resolveBinlogFiles,
 } from './sources/files.js';
 export * from './stream/index.js';
@@ -35,7 +36,9 @@ export {
   type RowChange,
   type RowChangeFilter,
   type RowCounts,
+  type RowsEventChanges,
   readRowChanges,
+  readRowsEvents,
   readTransactions,
   rowsOf,
   type Transaction,
@@ -71,11 +74,35 @@ export function readBinlog(
   input: BinlogInput,
   options: EventStreamOptions = {},
 ): AsyncGenerator<BinlogEvent> {
-  let raw: AsyncIterable<RawEvent>;
   if ('server' in input) {
-    raw = openReplicationStream({ server: input.server, start: input.start, until: input.until });
-  } else {
-    raw = readBinlogFiles(input, { onNotice: options.onNotice });
+    return decodeEvents(
+      openReplicationStream({ server: input.server, start: input.start, until: input.until }),
+      options,
+    );
   }
-  return decodeEvents(raw, options);
+  return eachOf(readBinlogBatches(input, options));
+}
+
+/**
+ * The same events as readBinlog in batches (from files, one per chunk read;
+ * from a server, one per event): whole-binlog readers loop over a batch
+ * synchronously and await once per batch instead of once per event.
+ */
+export function readBinlogBatches(
+  input: BinlogInput,
+  options: EventStreamOptions = {},
+): AsyncGenerator<BinlogEvent[]> {
+  const raw =
+    'server' in input
+      ? singletons(openReplicationStream({ server: input.server, start: input.start, until: input.until }))
+      : readBinlogFilesBatches(input, { onNotice: options.onNotice });
+  return decodeEventBatches(raw, options);
+}
+
+async function* eachOf<T>(batches: AsyncIterable<readonly T[]>): AsyncGenerator<T> {
+  for await (const batch of batches) yield* batch;
+}
+
+async function* singletons<T>(items: AsyncIterable<T>): AsyncGenerator<T[]> {
+  for await (const item of items) yield [item];
 }

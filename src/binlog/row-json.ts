@@ -4,7 +4,7 @@
  * name. Built as strings directly, with per-table key prefixes cached,
  * because it runs for every row of multi-gigabyte binlogs.
  */
-import type { RowChange } from './transactions.js';
+import type { RowChange, RowsEventChanges } from './transactions.js';
 import type { RowImage, TableMapDetails, Value } from './types.js';
 import { toHex, valueToJson } from './values/to-json.js';
 
@@ -57,9 +57,33 @@ export function rowImageJson(image: RowImage | undefined, keys: readonly string[
   return `${out}}`;
 }
 
+function linePrefix(
+  gtid: string | undefined,
+  file: string,
+  pos: number,
+  table: TableMapDetails,
+  op: string,
+): string {
+  const { prefix } = keysOf(table);
+  const g = gtid === undefined ? 'null' : JSON.stringify(gtid);
+  return `{"gtid":${g},"file":${JSON.stringify(file)},"pos":${pos},${prefix},"op":"${op}","before":`;
+}
+
 /** One NDJSON line (with its newline) for a row change. */
 export function rowChangeJson(change: RowChange): string {
-  const { keys, prefix } = keysOf(change.table);
-  const gtid = change.gtid === undefined ? 'null' : JSON.stringify(change.gtid);
-  return `{"gtid":${gtid},"file":${JSON.stringify(change.file)},"pos":${change.pos},${prefix},"op":"${change.op}","before":${rowImageJson(change.before, keys)},"after":${rowImageJson(change.after, keys)}}\n`;
+  const { keys } = keysOf(change.table);
+  const prefix = linePrefix(change.gtid, change.file, change.pos, change.table, change.op);
+  return `${prefix}${rowImageJson(change.before, keys)},"after":${rowImageJson(change.after, keys)}}\n`;
+}
+
+/** The NDJSON lines of every row of one rows event (the shared part of the lines built once). */
+export function rowsEventJson(changes: RowsEventChanges): string {
+  const { keys } = keysOf(changes.table);
+  const h = changes.event.header;
+  const prefix = linePrefix(changes.gtid, h.file, h.position, changes.table, changes.event.op);
+  let out = '';
+  for (const row of changes.rows) {
+    out += `${prefix}${rowImageJson(row.before, keys)},"after":${rowImageJson(row.after, keys)}}\n`;
+  }
+  return out;
 }

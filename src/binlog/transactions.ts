@@ -242,11 +242,22 @@ export interface RowChangeFilter {
   readonly gtids?: ReadonlySet<string>;
 }
 
-/** Every row change of a decoded event stream, in binlog order. */
-export async function* readRowChanges(
+/** The rows of one rows event, with the transaction it belongs to. */
+export interface RowsEventChanges {
+  readonly gtid: string | undefined;
+  readonly event: RowsEvent;
+  readonly table: TableMapDetails;
+  readonly rows: readonly RowImages[];
+}
+
+/**
+ * The decoded rows of each rows event, in binlog order: one step per event
+ * rather than per row, for consumers that handle millions of rows.
+ */
+export async function* readRowsEvents(
   events: AsyncIterable<BinlogEvent>,
   filter: RowChangeFilter = {},
-): AsyncGenerator<RowChange> {
+): AsyncGenerator<RowsEventChanges> {
   const assembler = new TransactionAssembler(false);
   const gtids = filter.gtids;
   for await (const event of events) {
@@ -254,8 +265,17 @@ export async function* readRowChanges(
     if (event.kind !== 'rows') continue;
     const gtid = assembler.current?.gtid;
     if (gtids && (gtid === undefined || !gtids.has(gtid))) continue;
-    const table = event.table as TableMapDetails;
-    for (const row of rowsOf(event)) {
+    yield { gtid, event, table: event.table as TableMapDetails, rows: rowsOf(event) };
+  }
+}
+
+/** Every row change of a decoded event stream, in binlog order. */
+export async function* readRowChanges(
+  events: AsyncIterable<BinlogEvent>,
+  filter: RowChangeFilter = {},
+): AsyncGenerator<RowChange> {
+  for await (const { gtid, event, table, rows } of readRowsEvents(events, filter)) {
+    for (const row of rows) {
       yield {
         gtid,
         file: event.header.file,

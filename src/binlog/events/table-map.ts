@@ -151,13 +151,21 @@ const NUMERIC = new Set<number>([
   ColumnType.DOUBLE,
   ColumnType.YEAR,
 ]);
-// VECTOR counts as a character column (binary collation 63): vector.binlog's DEFAULT_CHARSET exceptions index it.
+/**
+ * Columns the charset metadata lists (`is_character_type`): GEOMETRY and
+ * VECTOR are BLOBs underneath (binary collation 63; vector.binlog's
+ * DEFAULT_CHARSET exceptions index its VECTOR columns), and MariaDB's
+ * COMPRESSED columns keep their text charsets.
+ */
 const CHARACTER = new Set<number>([
   ColumnType.STRING,
   ColumnType.VAR_STRING,
   ColumnType.VARCHAR,
   ColumnType.BLOB,
+  ColumnType.GEOMETRY,
   ColumnType.VECTOR,
+  MARIADB_BLOB_COMPRESSED,
+  MARIADB_VARCHAR_COMPRESSED,
 ]);
 
 type Details = Pick<

@@ -5,9 +5,9 @@ import {
   type BinlogNotice,
   eventTypeName,
   readBinlog,
-  readRowChanges,
+  readRowsEvents,
   readTransactions,
-  rowChangeJson,
+  rowsEventJson,
   type Transaction,
 } from '../../binlog/index.js';
 import { SalvageError } from '../../errors.js';
@@ -75,10 +75,11 @@ export function registerBinlog(program: Command): void {
     .option('--grep <regex>', 'only transactions with a statement matching this regular expression');
   addSourceOptions(timeline).action(async (files: string[], flags: TimelineFlags, self: Command) => {
     const out = createOutput(globalOptions(self).json);
-    const zone = flags.tz ?? systemTimeZone();
-    if (flags.tz === undefined && (!out.json || flags.since !== undefined || flags.until !== undefined)) {
+    const needsZone = !out.json || flags.since !== undefined || flags.until !== undefined;
+    // Intl's zone lookup costs ~0.1 s at startup: only when times are read or printed.
+    const zone = flags.tz ?? (needsZone ? systemTimeZone() : 'UTC');
+    if (flags.tz === undefined && needsZone)
       out.note(`salvage: times are in ${zone} (the system zone; use --tz to choose)`);
-    }
     const filter: TimelineFilter = {
       since: flags.since === undefined ? undefined : parseTime(flags.since, zone),
       until: flags.until === undefined ? undefined : parseTime(flags.until, zone),
@@ -92,7 +93,7 @@ export function registerBinlog(program: Command): void {
     });
     const sink = chunkedStdout();
     for await (const tx of queryTimeline(readTransactions(events), filter)) {
-      await sink.push(out.json ? transactionJson(tx) : transactionLine(tx, zone));
+      if (sink.push(out.json ? transactionJson(tx) : transactionLine(tx, zone))) await stdoutDrained();
       if (isStdoutClosed()) break;
     }
     sink.end();
@@ -112,8 +113,8 @@ export function registerBinlog(program: Command): void {
     const gtids = flags.gtid.length > 0 ? new Set(flags.gtid) : undefined;
     const sink = chunkedStdout();
     // The NDJSON line is the human form too: one self-describing row per line.
-    for await (const change of readRowChanges(events, { gtids })) {
-      await sink.push(rowChangeJson(change));
+    for await (const changes of readRowsEvents(events, { gtids })) {
+      if (sink.push(rowsEventJson(changes))) await stdoutDrained();
       if (isStdoutClosed()) break;
     }
     sink.end();
@@ -189,17 +190,20 @@ function transactionLine(tx: Transaction, zone: string): string {
   return `${parts.join('  ')}\n`;
 }
 
-/** Output collected into large writes that wait for stdout to drain. */
-function chunkedStdout(): { push(text: string): Promise<void>; end(): void } {
+/**
+ * Output collected into large writes. `push` returns true when stdout is
+ * full and the caller must await stdoutDrained() (no promise per line).
+ */
+function chunkedStdout(): { push(text: string): boolean; end(): void } {
   const limit = 1 << 16;
   let pending = '';
   return {
-    async push(text) {
+    push(text) {
       pending += text;
-      if (pending.length < limit) return;
+      if (pending.length < limit) return false;
       const ok = writeOut(pending);
       pending = '';
-      if (!ok) await stdoutDrained();
+      return !ok;
     },
     end() {
       if (pending.length > 0) writeOut(pending);
