@@ -14,7 +14,7 @@ import {
   type Value,
 } from '../binlog/index.js';
 import { type GtidTracker, gtidTrackerFor } from './gtid-tracker.js';
-import type { BinlogRange, Cut } from './types.js';
+import type { BinlogRange, Cut, CutCoordinates } from './types.js';
 
 /** A transaction as read, with the cut around it. */
 export interface ScannedTransaction {
@@ -78,26 +78,8 @@ export async function scanBinlog(
       transaction: tx,
       cut: {
         transaction: tx.gtid,
-        before: {
-          point:
-            tx.gtid === undefined
-              ? { kind: 'position', file: tx.file, position: tx.start }
-              : { kind: 'before', gtid: tx.gtid },
-          file: tx.file,
-          position: tx.start,
-          transaction: tx,
-          gtidState: gtidBefore || undefined,
-        },
-        after: {
-          point:
-            tx.gtid === undefined
-              ? { kind: 'position', file: tx.file, position: tx.end }
-              : { kind: 'after', gtid: tx.gtid },
-          file: tx.file,
-          position: tx.end,
-          transaction: tx,
-          gtidState: state?.text() || undefined,
-        },
+        before: cutSide(tx, 'before', gtidBefore),
+        after: cutSide(tx, 'after', state?.text()),
       },
     };
     count++;
@@ -138,6 +120,18 @@ export async function scanBinlog(
   const rest = assembler.finish();
   if (rest) complete(rest);
   return { range: { source, first, last, transactions: count, earlier }, anchor, before };
+}
+
+/** One side of the cut around `tx`: restore's cut point, its file position and the GTID state there. */
+function cutSide(tx: Transaction, kind: 'before' | 'after', gtidState: string | undefined): CutCoordinates {
+  const position = kind === 'before' ? tx.start : tx.end;
+  return {
+    point: tx.gtid === undefined ? { kind: 'position', file: tx.file, position } : { kind, gtid: tx.gtid },
+    file: tx.file,
+    position,
+    transaction: tx,
+    gtidState: gtidState || undefined,
+  };
 }
 
 function writesHistoryRow(event: BinlogEvent & { kind: 'rows' }, key: HistoryRowKey): boolean {
