@@ -33,6 +33,40 @@ export async function* decodeEvents(
   source: AsyncIterable<RawEvent>,
   options: EventStreamOptions = {},
 ): AsyncGenerator<BinlogEvent> {
+  const decode = eventDecoder(options);
+  const decoded: BinlogEvent[] = [];
+  for await (const raw of source) {
+    try {
+      decode(raw, decoded);
+    } finally {
+      // What decoded before an error is still delivered, then the error.
+      for (const event of decoded) yield event;
+      decoded.length = 0;
+    }
+  }
+}
+
+/**
+ * Decodes RawEvent batches (readBinlogFilesBatches) into event batches: the
+ * same events as decodeEvents with one await per batch, not per event.
+ */
+export async function* decodeEventBatches(
+  source: AsyncIterable<readonly RawEvent[]>,
+  options: EventStreamOptions = {},
+): AsyncGenerator<BinlogEvent[]> {
+  const decode = eventDecoder(options);
+  for await (const raws of source) {
+    const decoded: BinlogEvent[] = [];
+    try {
+      for (const raw of raws) decode(raw, decoded);
+    } finally {
+      if (decoded.length > 0) yield decoded;
+    }
+  }
+}
+
+/** The decoding state of one stream: a function appending each raw event's decoded events to `out`. */
+function eventDecoder(options: EventStreamOptions): (raw: RawEvent, out: BinlogEvent[]) => void {
   const verify = options.verify ?? true;
   const strict = options.strict ?? false;
   let format: BinlogFormat = DEFAULT_FORMAT;
@@ -104,7 +138,7 @@ export async function* decodeEvents(
     }
   };
 
-  for await (const raw of source) {
+  return (raw, out) => {
     if (raw.file !== currentFile) {
       currentFile = raw.file;
       tables = new Map();
@@ -122,7 +156,7 @@ export async function* decodeEvents(
     const event = decodeEvent(bytes, 0, bytes.length, format, format.checksum && !isFde, where);
     const checked = event.kind === 'format-description' ? event.checksumAlgorithm === 1 : format.checksum;
     if (verify && checked) verifyChecksum(bytes, isFde, where);
-    yield admit(event);
+    out.push(admit(event));
     if (event.kind === 'rows' && event.flags & RowsEventFlag.STMT_END) tables.clear();
     if (event.kind === 'transaction-payload') {
       const inner = event.events;
@@ -152,12 +186,12 @@ export async function* decodeEvents(
           ...where,
           payloadOffset: offset,
         });
-        yield admit(innerEvent);
+        out.push(admit(innerEvent));
         if (innerEvent.kind === 'rows' && innerEvent.flags & RowsEventFlag.STMT_END) tables.clear();
         offset += length;
       }
     }
-  }
+  };
 }
 
 /**

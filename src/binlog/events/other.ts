@@ -39,9 +39,9 @@ export function mayChangeData(type: number): boolean {
 }
 
 export function keepOther(r: ByteReader, header: EventHeader): OtherEvent {
-  return { kind: 'other', header, body: r.rest() };
+  return { kind: 'other', header, body: Buffer.from(r.rest()) };
 }
 
 export function keepUnknown(r: ByteReader, header: EventHeader): UnknownEvent {
-  return { kind: 'unknown', header, body: r.rest() };
+  return { kind: 'unknown', header, body: Buffer.from(r.rest()) };
 }

@@ -34,7 +34,10 @@ export interface RowsEvent {
   readonly present: Bitmap;
   /** Columns present in the update after-image. */
   readonly presentAfter?: Bitmap;
-  /** The row images (inflated when the event was compressed). */
+  /**
+   * The row images (inflated when the event was compressed). A view into the
+   * source's read buffer: decode it (`rowsOf`) before the next event is read.
+   */
   readonly rows: Buffer;
   /** The table the id maps to; set by the event stream from the preceding TABLE_MAP. */
   table?: TableMapDetails;

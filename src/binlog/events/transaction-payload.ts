@@ -41,7 +41,8 @@ export function decodeTransactionPayload(r: ByteReader, header: EventHeader): Tr
   const data = size === undefined ? r.rest() : r.bytes(size);
   let events: Buffer;
   if (compression === PayloadCompression.NONE) {
-    events = data;
+    // A copy: the source's read buffer is reused once the next event is read.
+    events = Buffer.from(data);
   } else if (compression === PayloadCompression.ZSTD) {
     if (uncompressedSize !== undefined && uncompressedSize > MAX_PAYLOAD) {
       throw r.corrupt(

@@ -139,18 +139,38 @@ export async function* readBinlogFiles(
   selection: FileSelection,
   options: FileSourceOptions = {},
 ): AsyncGenerator<RawEvent> {
-  for (const file of await resolveBinlogFiles(selection)) yield* readBinlogFile(file, options);
+  for await (const batch of readBinlogFilesBatches(selection, options)) yield* batch;
+}
+
+/** The events of the selected files in batches (one per chunk read), in order. */
+export async function* readBinlogFilesBatches(
+  selection: FileSelection,
+  options: FileSourceOptions = {},
+): AsyncGenerator<RawEvent[]> {
+  for (const file of await resolveBinlogFiles(selection)) yield* readBinlogFileBatches(file, options);
 }
 
 /**
  * The events of one binlog file. Breaking out of `for await` closes the file.
- * Each event's bytes are a view into a chunk buffer that is never reused, so
- * consumers may keep events; memory stays bounded when they do not.
+ * Each event's bytes are a view into one read buffer that is reused: they are
+ * valid until the next event is requested (copy them to keep them). That
+ * keeps memory flat and spares the page faults of a fresh buffer per chunk.
  */
 export async function* readBinlogFile(
   path: string,
   options: FileSourceOptions = {},
 ): AsyncGenerator<RawEvent> {
+  for await (const batch of readBinlogFileBatches(path, options)) yield* batch;
+}
+
+/**
+ * The events of one binlog file in batches, one per chunk read. A batch's
+ * bytes stay valid until the next batch is requested.
+ */
+export async function* readBinlogFileBatches(
+  path: string,
+  options: FileSourceOptions = {},
+): AsyncGenerator<RawEvent[]> {
   const chunkSize = Math.max(options.chunkSize ?? DEFAULT_CHUNK, EVENT_HEADER_LENGTH);
   const file = basename(path);
   const handle = await open(path, 'r').catch((error: NodeJS.ErrnoException) => {
@@ -171,16 +191,22 @@ export async function* readBinlogFile(
         },
       );
     }
-    let chunk: Buffer = Buffer.alloc(0);
-    let chunkStart = 4; // file offset of chunk[0]
-    let offset = 0; // next event's offset within chunk
+    const window: ReadWindow = {
+      buffer: Buffer.allocUnsafe(Math.min(chunkSize, Math.max(size, EVENT_HEADER_LENGTH))),
+      start: 0,
+      end: 0,
+      filePos: 4,
+    };
+    let batch: RawEvent[] = [];
     let position = 4;
     while (position < size) {
-      // Make sure the whole header, then the whole event, is in the chunk.
-      let available = chunk.length - offset;
-      if (available < EVENT_HEADER_LENGTH) {
-        ({ chunk, chunkStart, offset } = await refill(handle, chunk, chunkStart, offset, chunkSize, size));
-        available = chunk.length - offset;
+      // Make sure the whole header, then the whole event, is in the window;
+      // refilling moves bytes, so the batch so far goes out first.
+      if (window.end - window.start < EVENT_HEADER_LENGTH) {
+        if (batch.length > 0) yield batch;
+        batch = [];
+        await fill(handle, window, EVENT_HEADER_LENGTH, size, chunkSize);
+        const available = window.end - window.start;
         if (available < EVENT_HEADER_LENGTH) {
           options.onNotice?.({
             kind: 'truncated',
@@ -191,8 +217,10 @@ export async function* readBinlogFile(
           return;
         }
       }
-      const length = chunk.readUInt32LE(offset + 9);
+      const at = window.start;
+      const length = window.buffer.readUInt32LE(at + 9);
       if (length < EVENT_HEADER_LENGTH || length > MAX_EVENT_LENGTH) {
+        if (batch.length > 0) yield batch;
         throw new SalvageError(
           'BINLOG_CORRUPT',
           `event at ${file}:${position} has an impossible length ${length}`,
@@ -201,61 +229,77 @@ export async function* readBinlogFile(
           },
         );
       }
-      if (available < length) {
-        if (position + length > size) {
-          const nextPosition = chunk.readUInt32LE(offset + 13);
-          // A file still being written ends in a partial event whose header is consistent with its place.
-          if (nextPosition === position + length || nextPosition === 0) {
-            options.onNotice?.({ kind: 'truncated', file, position, missingBytes: position + length - size });
-            return;
-          }
-          throw new SalvageError(
-            'BINLOG_CORRUPT',
-            `event at ${file}:${position} claims ${length} bytes but the file ends ${size - position} bytes later`,
-            { context: { file, position } },
-          );
+      if (position + length > size) {
+        if (batch.length > 0) yield batch;
+        batch = [];
+        const nextPosition = window.buffer.readUInt32LE(at + 13);
+        // A file still being written ends in a partial event whose header is consistent with its place.
+        if (nextPosition === position + length || nextPosition === 0) {
+          options.onNotice?.({ kind: 'truncated', file, position, missingBytes: position + length - size });
+          return;
         }
-        ({ chunk, chunkStart, offset } = await refill(
-          handle,
-          chunk,
-          chunkStart,
-          offset,
-          Math.max(chunkSize, length),
-          size,
-        ));
+        throw new SalvageError(
+          'BINLOG_CORRUPT',
+          `event at ${file}:${position} claims ${length} bytes but the file ends ${size - position} bytes later`,
+          { context: { file, position } },
+        );
       }
-      yield { file, position, bytes: chunk.subarray(offset, offset + length) };
-      offset += length;
+      if (window.end - window.start < length) {
+        if (batch.length > 0) yield batch;
+        batch = [];
+        await fill(handle, window, length, size, chunkSize);
+      }
+      batch.push({ file, position, bytes: window.buffer.subarray(window.start, window.start + length) });
+      window.start += length;
       position += length;
     }
+    if (batch.length > 0) yield batch;
   } finally {
     await handle.close();
   }
 }
 
+/** The unread bytes of a file held in a reused buffer: `buffer[start..end)` is the file from `filePos`. */
+interface ReadWindow {
+  buffer: Buffer;
+  start: number;
+  end: number;
+  /** File offset of `buffer[end]`: where the next read continues. */
+  filePos: number;
+}
+
 /**
- * A new chunk holding the unread tail of the old one plus at least `want`
- * more bytes (when the file has them). Always a fresh buffer: yielded events
- * keep pointing into the old one.
+ * Moves the unread bytes to the front of the buffer (growing it for an event
+ * larger than a chunk) and reads until `need` bytes are there or the file ends.
  */
-async function refill(
+async function fill(
   handle: FileHandle,
-  chunk: Buffer,
-  chunkStart: number,
-  offset: number,
-  want: number,
+  w: ReadWindow,
+  need: number,
   size: number,
-): Promise<{ chunk: Buffer; chunkStart: number; offset: number }> {
-  const tail = chunk.length - offset;
-  const start = chunkStart + offset;
-  const toRead = Math.min(Math.max(want, tail), size - start) - tail;
-  const next = Buffer.allocUnsafe(tail + Math.max(toRead, 0));
-  chunk.copy(next, 0, offset);
-  let filled = tail;
-  while (filled < next.length) {
-    const { bytesRead } = await handle.read(next, filled, next.length - filled, start + filled);
-    if (bytesRead === 0) break;
-    filled += bytesRead;
+  chunk: number,
+): Promise<void> {
+  const unread = w.end - w.start;
+  // Grow for an event larger than a chunk; shrink back once such events are past.
+  const wanted = need > chunk ? need : chunk;
+  if (need > w.buffer.length || (w.buffer.length > chunk && wanted === chunk && unread <= chunk)) {
+    const next = Buffer.allocUnsafe(Math.max(wanted, unread));
+    w.buffer.copy(next, 0, w.start, w.end);
+    w.buffer = next;
+  } else if (w.start > 0) {
+    w.buffer.copyWithin(0, w.start, w.end);
   }
-  return { chunk: next.subarray(0, filled), chunkStart: start, offset: 0 };
+  w.start = 0;
+  w.end = unread;
+  while (w.end < w.buffer.length && w.filePos < size) {
+    const { bytesRead } = await handle.read(
+      w.buffer,
+      w.end,
+      Math.min(w.buffer.length - w.end, size - w.filePos),
+      w.filePos,
+    );
+    if (bytesRead === 0) break;
+    w.end += bytesRead;
+    w.filePos += bytesRead;
+  }
 }

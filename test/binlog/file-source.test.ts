@@ -1,0 +1,43 @@
+/**
+ * The file source reads in chunks through one reused buffer: whatever the
+ * chunk size, every event comes out whole and identical to the file's bytes,
+ * including events larger than a chunk.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, test } from 'vitest';
+import { readBinlogFile, readBinlogFileBatches } from '../../src/binlog/index.js';
+
+const FIXTURES = '/work/shared/fixtures/mysql8';
+
+test.each(['mysql-bin.compressed', 'mysql-bin.checksum-none', 'json.binlog.000001'])(
+  '%s at every chunk size',
+  async (name) => {
+    const path = join(FIXTURES, name);
+    const bytes = readFileSync(path);
+    for (const chunkSize of [19, 20, 64, 333, 4096, 1 << 20]) {
+      let position = 4;
+      for await (const event of readBinlogFile(path, { chunkSize })) {
+        expect(event.position).toBe(position);
+        expect(
+          Buffer.compare(event.bytes, bytes.subarray(position, position + event.bytes.length)),
+          `${chunkSize}@${position}`,
+        ).toBe(0);
+        position += event.bytes.length;
+      }
+      expect(position).toBe(bytes.length);
+    }
+  },
+);
+
+test('a batch stays valid until the next one is requested', async () => {
+  const path = join(FIXTURES, 'mysql-bin.checksum-crc32');
+  const bytes = readFileSync(path);
+  let batches = 0;
+  for await (const batch of readBinlogFileBatches(path, { chunkSize: 512 })) {
+    for (const e of batch)
+      expect(Buffer.compare(e.bytes, bytes.subarray(e.position, e.position + e.bytes.length))).toBe(0);
+    batches++;
+  }
+  expect(batches).toBeGreaterThan(20);
+});
