@@ -15,6 +15,8 @@ export interface TableChecksumPlan {
   /** The columns hashed, by name, in the source's order. */
   readonly columns: readonly ColumnShape[];
   readonly chunking: ChunkPlan;
+  /** Render doubles exactly (servers of different flavor or version); see row-hash.ts. */
+  readonly portableFloats: boolean;
 }
 
 export interface ChunkChecksum {
@@ -31,7 +33,7 @@ export async function checksumChunk(
   const where = chunkCondition(plan.chunking.boundColumns, chunk);
   const [row] = await queryRows(
     conn,
-    `SELECT COUNT(*) AS n, CAST(COALESCE(SUM(${rowHashSql(plan.columns)}), 0) AS CHAR) AS s
+    `SELECT COUNT(*) AS n, CAST(COALESCE(SUM(${rowHashSql(plan.columns, plan.portableFloats)}), 0) AS CHAR) AS s
        FROM ${quoteTable(plan.ref)} WHERE ${where.sql}`,
     where.params,
   );
@@ -70,7 +72,7 @@ export async function rowDigests(
   const where = chunkCondition(plan.chunking.boundColumns, chunk);
   const rows = await queryRows(
     conn,
-    `SELECT ${key.columns.map(quoteIdentifier).join(', ')}, ${rowHashSql(plan.columns)} AS salvage_row_hash
+    `SELECT ${key.columns.map(quoteIdentifier).join(', ')}, ${rowHashSql(plan.columns, plan.portableFloats)} AS salvage_row_hash
        FROM ${quoteTable(plan.ref)} WHERE ${where.sql}`,
     where.params,
   );
@@ -84,4 +86,20 @@ export async function rowDigests(
 
 function keyText(values: readonly KeyValue[]): string {
   return JSON.stringify(values.map((v) => (Buffer.isBuffer(v) ? { hex: v.toString('hex') } : v)));
+}
+
+/**
+ * CHECKSUM TABLE and COUNT(*): the server's own whole-table checksum, several
+ * times faster than any SQL expression per row. Its value depends on the
+ * server's record format, so it is compared only between servers of the same
+ * flavor and version, with the same table definition.
+ */
+export async function nativeChecksum(conn: Connection, ref: TableRef): Promise<ChunkChecksum> {
+  const [sum] = await queryRows(conn, `CHECKSUM TABLE ${quoteTable(ref)}`);
+  return { rows: await countRows(conn, ref), checksum: String(sum?.Checksum ?? '') };
+}
+
+export async function countRows(conn: Connection, ref: TableRef): Promise<number> {
+  const [count] = await queryRows(conn, `SELECT COUNT(*) AS n FROM ${quoteTable(ref)}`);
+  return Number(count?.n ?? 0);
 }

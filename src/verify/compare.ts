@@ -7,6 +7,8 @@ import type { ColumnShape } from '../mysql/index.js';
 import {
   checksumChunk,
   combineChecksums,
+  countRows,
+  nativeChecksum,
   rowDigests,
   sameChecksum,
   type TableChecksumPlan,
@@ -41,7 +43,8 @@ export interface TableComparison {
   readonly checksum: { readonly source: string | null; readonly target: string | null };
   /** What the chunks are keyed on; kind none means one whole-table checksum. */
   readonly chunk_key: { readonly kind: ChunkKey['kind']; readonly columns: readonly string[] };
-  readonly chunk_method: ChunkPlan['method'] | null;
+  /** checksum-table: equal by the servers' CHECKSUM TABLE, no chunks read. */
+  readonly chunk_method: ChunkPlan['method'] | 'checksum-table' | null;
   readonly chunks: number;
   readonly chunks_differing: number;
   readonly sample_keys: readonly SampleKey[];
@@ -54,6 +57,11 @@ export interface CompareOptions {
   readonly chunkRows: number;
   /** At most this many sample keys per table. */
   readonly sampleKeys: number;
+  /**
+   * Both servers are of the same flavor and version: CHECKSUM TABLE values
+   * compare, and doubles can be hashed as the server prints them.
+   */
+  readonly sameVersion: boolean;
 }
 
 /** How many differing chunks are opened to find sample keys. */
@@ -71,12 +79,10 @@ export async function compareTable(
   if (schemas.source === undefined || schemas.target === undefined) {
     const missingOnTarget = schemas.target === undefined;
     const present = missingOnTarget ? source : target;
-    const shape = (schemas.source ?? schemas.target)!.shape;
-    const plan = wholeTablePlan(ref, hashedColumns(shape.columns));
-    const whole = await present.run((conn) => checksumChunk(conn, plan, plan.chunking.chunks[0]!));
+    const rows = await present.run((conn) => countRows(conn, ref));
     return {
       ...emptyComparison(name, missingOnTarget ? 'missing_on_target' : 'missing_on_source'),
-      rows: missingOnTarget ? { source: whole.rows, target: null } : { source: null, target: whole.rows },
+      rows: missingOnTarget ? { source: rows, target: null } : { source: null, target: rows },
       notes: [`the table exists only on the ${missingOnTarget ? 'source' : 'target'}`],
     };
   }
@@ -91,10 +97,33 @@ export async function compareTable(
   const targetNames = new Set(schemas.target.shape.columns.map((c) => c.name));
   const usable = sourceShape.columns.filter((c) => targetNames.has(c.name) && !changed.has(c.name));
   const key = chooseChunkKey(sourceShape, new Set(usable.map((c) => c.name)));
+  if (options.sameVersion && differences.length === 0) {
+    // The fast path: equal tables cost one CHECKSUM TABLE per server; only a difference is chunked.
+    const [a, b] = await Promise.all([
+      source.run((conn) => nativeChecksum(conn, ref)),
+      target.run((conn) => nativeChecksum(conn, ref)),
+    ]);
+    if (sameChecksum(a, b) && a.checksum !== '') {
+      return {
+        ...emptyComparison(name, 'equal'),
+        rows: { source: a.rows, target: b.rows },
+        checksum: { source: a.checksum, target: b.checksum },
+        chunk_key: { kind: key.kind, columns: key.kind === 'none' ? [] : key.columns },
+        chunk_method: 'checksum-table',
+        chunks: 1,
+        notes: ['equal by CHECKSUM TABLE (same server version on both sides); no chunking needed'],
+      };
+    }
+  }
   const chunking = await source.run((conn) =>
     planChunks(conn, ref, sourceShape, key, estimatedRows, options.chunkRows),
   );
-  const plan: TableChecksumPlan = { ref, columns: hashedColumns(usable), chunking };
+  const plan: TableChecksumPlan = {
+    ref,
+    columns: hashedColumns(usable),
+    chunking,
+    portableFloats: !options.sameVersion,
+  };
   const [sourceSums, targetSums] = await Promise.all([
     Promise.all(chunking.chunks.map((chunk) => source.run((conn) => checksumChunk(conn, plan, chunk)))),
     Promise.all(chunking.chunks.map((chunk) => target.run((conn) => checksumChunk(conn, plan, chunk)))),
@@ -162,19 +191,6 @@ function diffDigests(
     if (!source.has(text)) samples.push({ key: keyObject(row.key), kind: 'extra_on_target' });
   }
   return samples;
-}
-
-function wholeTablePlan(ref: TableRef, columns: readonly ColumnShape[]): TableChecksumPlan {
-  return {
-    ref,
-    columns,
-    chunking: {
-      key: { kind: 'none' },
-      method: 'single',
-      boundColumns: [],
-      chunks: [{ lower: null, upper: null }],
-    },
-  };
 }
 
 function emptyComparison(table: string, status: TableStatus): TableComparison {

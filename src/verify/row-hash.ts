@@ -4,8 +4,10 @@
  *
  * - strings and binary values as their bytes (CAST AS BINARY), each preceded
  *   by its byte length, so no separator inside a value can shift the columns;
- * - FLOAT/DOUBLE as an exact odd mantissa and a power of two, not as the
- *   server's decimal text (MySQL 8 and MariaDB print doubles differently);
+ * - FLOAT/DOUBLE, when the two servers differ in flavor or version, as an
+ *   exact odd mantissa and a power of two, not as the server's decimal text
+ *   (MySQL 8 and MariaDB print doubles differently); between servers of one
+ *   version as that text, which round-trips and costs far less;
  * - BIT as a number; temporal values as text in UTC (the session time zone
  *   is +00:00 on every checksum connection, see pool.ts);
  * - a trailing bitmap of which columns are NULL, because CONCAT_WS skips
@@ -47,10 +49,13 @@ export function hashedColumns(columns: readonly ColumnShape[]): ColumnShape[] {
   return columns.filter((c) => !c.generated);
 }
 
-/** The SQL expression of one row's hash (an unsigned 32-bit integer). */
-export function rowHashSql(columns: readonly ColumnShape[]): string {
+/**
+ * The SQL expression of one row's hash (an unsigned 32-bit integer).
+ * `portableFloats` renders doubles exactly whatever the server's formatting.
+ */
+export function rowHashSql(columns: readonly ColumnShape[], portableFloats = true): string {
   const items: string[] = [];
-  for (const column of columns) items.push(...renderColumn(column));
+  for (const column of columns) items.push(...renderColumn(column, portableFloats));
   const nullable = columns.filter((c) => c.nullable);
   if (nullable.length > 0) {
     items.push(`CONCAT(${nullable.map((c) => `ISNULL(${quoteIdentifier(c.name)})`).join(', ')})`);
@@ -59,10 +64,10 @@ export function rowHashSql(columns: readonly ColumnShape[]): string {
   return `CRC32(CONCAT_WS('#', ${items.join(', ')}))`;
 }
 
-function renderColumn(column: ColumnShape): string[] {
+function renderColumn(column: ColumnShape, portableFloats: boolean): string[] {
   const name = quoteIdentifier(column.name);
   if (NUMERIC_AS_TEXT.has(column.dataType)) return [name];
-  if (FLOATING.has(column.dataType)) return [exactDouble(name)];
+  if (FLOATING.has(column.dataType)) return [portableFloats ? exactDouble(name) : name];
   if (column.dataType === 'bit') return [`(${name} + 0)`];
   return [`LENGTH(${name})`, `CAST(${name} AS BINARY)`];
 }

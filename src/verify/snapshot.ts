@@ -102,7 +102,13 @@ export async function measureTable(
         : await pool.run((conn) =>
             planChunks(conn, table, shape, key, table.estimatedRows, options.chunkRows),
           );
-  const plan: TableChecksumPlan = { ref: table, columns: hashedColumns(shape.columns), chunking };
+  // One server measured against itself later: doubles as the server prints them.
+  const plan: TableChecksumPlan = {
+    ref: table,
+    columns: hashedColumns(shape.columns),
+    chunking,
+    portableFloats: false,
+  };
   const sampleModulus = options.like?.profile.sample_modulus ?? sampleModulusFor(table.estimatedRows);
   const [sums, profile] = await Promise.all([
     Promise.all(chunking.chunks.map((chunk) => pool.run((conn) => checksumChunk(conn, plan, chunk)))),

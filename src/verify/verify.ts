@@ -10,7 +10,9 @@ import {
   connect,
   describeTarget,
   formatDsn,
+  parseVersion,
   readServerIdentity,
+  type ServerIdentity,
   sameServer,
 } from '../mysql/index.js';
 import { type AssertionResult, readAssertions, runAssertions } from './assertions.js';
@@ -45,6 +47,12 @@ export interface VerifyOptions {
   readonly chunkRows?: number;
   /** Differing keys to show per table. Default 10. */
   readonly sampleKeys?: number;
+  /**
+   * Compare equal-looking tables first with CHECKSUM TABLE when both servers
+   * are of the same flavor and version (default true); false always compares
+   * chunk by chunk.
+   */
+  readonly checksumTable?: boolean;
   /** CHECK TABLE on the target. Default true. */
   readonly checkTables?: boolean;
   /** Progress lines (to stderr in the CLI). */
@@ -73,7 +81,11 @@ export async function verifyServers(options: VerifyOptions): Promise<VerifyRepor
   const progress = options.onProgress ?? (() => {});
   // Read first, so a missing file fails before any server work.
   const assertions = options.assertFile === undefined ? undefined : await readAssertions(options.assertFile);
-  await refuseSameServer(options.source, options.target);
+  const identities = await readIdentities(options.source, options.target);
+  const sameVersion =
+    (options.checksumTable ?? true) &&
+    identities.source.flavor === identities.target.flavor &&
+    sameRelease(identities.source.version, identities.target.version);
   const parallel = Math.max(1, options.parallel ?? DEFAULT_PARALLEL);
   const source = await openSnapshotPool(options.source, parallel);
   let target: SnapshotPool | undefined;
@@ -111,6 +123,7 @@ export async function verifyServers(options: VerifyOptions): Promise<VerifyRepor
           {
             chunkRows: options.chunkRows ?? DEFAULT_CHUNK_ROWS,
             sampleKeys: options.sampleKeys ?? DEFAULT_SAMPLE_KEYS,
+            sameVersion,
           },
         );
         progress(`${result.table}: ${result.status}`);
@@ -153,8 +166,11 @@ export async function verifyServers(options: VerifyOptions): Promise<VerifyRepor
   };
 }
 
-/** Comparing a server with itself would "prove" anything. */
-async function refuseSameServer(source: ConnectTarget, target: ConnectTarget): Promise<void> {
+/** Both identities; comparing a server with itself would "prove" anything, so that is refused. */
+async function readIdentities(
+  source: ConnectTarget,
+  target: ConnectTarget,
+): Promise<{ source: ServerIdentity; target: ServerIdentity }> {
   const identity = async (t: ConnectTarget) => {
     const conn = await connect(t);
     try {
@@ -171,6 +187,13 @@ async function refuseSameServer(source: ConnectTarget, target: ConnectTarget): P
       { hint: 'Compare the original with the restored server: name two different servers.' },
     );
   }
+  return { source: a, target: b };
+}
+
+function sameRelease(a: string, b: string): boolean {
+  const x = parseVersion(a);
+  const y = parseVersion(b);
+  return x.major === y.major && x.minor === y.minor && x.patch === y.patch;
 }
 
 async function checkTarget(

@@ -16,6 +16,7 @@ interface VerifyFlags extends ConnectionFlags {
   readonly parallel?: number;
   readonly chunkRows?: number;
   readonly checkTable: boolean;
+  readonly checksumTable: boolean;
 }
 
 export function registerVerify(program: Command): void {
@@ -52,6 +53,10 @@ export function registerVerify(program: Command): void {
       ),
     )
     .option('--no-check-table', 'skip CHECK TABLE on the target')
+    .option(
+      '--no-checksum-table',
+      'compare every table chunk by chunk, even when CHECKSUM TABLE could tell it equal',
+    )
     .action(async (flags: VerifyFlags, self: Command) => {
       const out = createOutput(globalOptions(self).json);
       const report = await verifyServers({
@@ -70,6 +75,7 @@ export function registerVerify(program: Command): void {
         parallel: flags.parallel,
         chunkRows: flags.chunkRows,
         checkTables: flags.checkTable,
+        checksumTable: flags.checksumTable,
         onProgress: out.json ? undefined : (message) => out.note(`salvage: ${message}`),
       });
       out.document(report);
