@@ -81,11 +81,16 @@ function skipImage(
   present: RowsEvent['present'],
   presentCount: number,
 ): void {
-  const nulls = r.bitmap(presentCount);
+  // The NULL bitmap is read in place: no view or Bitmap per row.
+  const nulls = r.pos;
+  r.skip((presentCount + 7) >>> 3);
+  const bytes = r.buffer;
   let image = 0;
   for (let i = 0; i < columns.length; i++) {
     if (!present.has(i)) continue;
-    if (!nulls.has(image++)) skipValue(r, columns[i] as ColumnDef);
+    const isNull = ((bytes[nulls + (image >>> 3)] as number) >>> (image & 7)) & 1;
+    image++;
+    if (isNull === 0) skipValue(r, columns[i] as ColumnDef);
   }
 }
 
