@@ -3,7 +3,6 @@
  * checksums, then narrowing a difference to chunks and, inside the first
  * differing chunks, to sample keys (each side's key → row hash, diffed).
  */
-import type { ColumnShape } from '../mysql/index.js';
 import {
   checksumChunk,
   combineChecksums,

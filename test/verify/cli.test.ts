@@ -135,7 +135,7 @@ describe('verify, snapshot, detect, freeze as processes', () => {
       '--tables',
       'shop.orders',
       '--smoke',
-      'test "$SALVAGE_TARGET_DSN" = "mysql://root@127.0.0.1:' + target.port + '" && test -z "$MYSQL_PWD"',
+      `test "$SALVAGE_TARGET_DSN" = "mysql://root@127.0.0.1:${target.port}" && test -z "$MYSQL_PWD"`,
       '--json',
     );
     expect(JSON.parse(smoke.stdout).smoke).toMatchObject({ passed: true, exit_code: 0 });
