@@ -9,10 +9,11 @@ import type { ByteReader } from './byte-reader.js';
 import type { RowsEvent } from './events/rows-event.js';
 import { decodeRows } from './rows.js';
 import { type ColumnDef, ColumnType, type TableMap } from './types.js';
+import { MariadbCompressedType } from './values/compressed-column.js';
 import { decimalBinarySize } from './values/decimal.js';
 
-const MARIADB_BLOB_COMPRESSED = 140;
-const MARIADB_VARCHAR_COMPRESSED = 141;
+const MARIADB_BLOB_COMPRESSED = MariadbCompressedType.BLOB;
+const MARIADB_VARCHAR_COMPRESSED = MariadbCompressedType.VARCHAR;
 
 /** Moves the reader past one non-NULL value of `column`. */
 export function skipValue(r: ByteReader, column: ColumnDef): void {

@@ -7,6 +7,7 @@
  */
 import type { ByteReader } from '../byte-reader.js';
 import { type ColumnDef, type ColumnExtras, ColumnType, type TableMapDetails } from '../types.js';
+import { MariadbCompressedType } from '../values/compressed-column.js';
 import { type BinlogFormat, postHeaderLength } from './format-description.js';
 import type { EventHeader } from './header.js';
 
@@ -85,8 +86,8 @@ export function decodeTableMap(r: ByteReader, header: EventHeader, format: Binlo
 }
 
 /** MariaDB's compressed columns (`COMPRESSED` attribute) carry BLOB and VARCHAR metadata. */
-const MARIADB_BLOB_COMPRESSED = 140;
-const MARIADB_VARCHAR_COMPRESSED = 141;
+const MARIADB_BLOB_COMPRESSED = MariadbCompressedType.BLOB;
+const MARIADB_VARCHAR_COMPRESSED = MariadbCompressedType.VARCHAR;
 
 function readColumnMeta(r: ByteReader, type: number): number {
   switch (type) {
