@@ -1,0 +1,89 @@
+/**
+ * A real-workload binlog: a sandbox MariaDB written to by sysbench
+ * oltp_write_only until its binary log reaches the wanted size. The sandbox
+ * dies with the benchmark process; `close()` destroys it explicitly.
+ */
+import { execFile } from 'node:child_process';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { createSandbox, type Sandbox } from '../../src/environment/index.js';
+
+const run = promisify(execFile);
+
+export interface Workload {
+  readonly sandbox: Sandbox;
+  /** The closed binlog files sysbench wrote, in order. */
+  readonly files: readonly string[];
+  readonly bytes: number;
+  readonly mysqlArgs: readonly string[];
+  close(): Promise<void>;
+}
+
+export interface WorkloadOptions {
+  /** Where the sandbox lives (git-ignored bench/data/...). */
+  readonly dataDir: string;
+  readonly targetBytes: number;
+  readonly tables?: number;
+  readonly tableSize?: number;
+  readonly log: (text: string) => void;
+}
+
+export async function buildSysbenchWorkload(options: WorkloadOptions): Promise<Workload> {
+  const sandbox = await createSandbox({
+    baseDir: join(options.dataDir, 'sandboxes'),
+    name: `bench-${process.pid}`,
+    lifetime: 'process',
+    // Durability costs nothing to the binlog's content and a lot of time on a shared disk.
+    serverOptions: {
+      innodb_buffer_pool_size: '256M',
+      innodb_flush_log_at_trx_commit: 0,
+      sync_binlog: 0,
+      max_binlog_size: '1G',
+    },
+  });
+  const close = async (): Promise<void> => sandbox.destroy();
+  try {
+    options.log(`sandbox ${sandbox.name} on port ${sandbox.port}`);
+    const client = ['-h', '127.0.0.1', '-P', String(sandbox.port), '-u', 'root'];
+    await run('mariadb', [...client, '-e', 'CREATE DATABASE sbtest']);
+    const sysbench = [
+      'oltp_write_only',
+      '--db-driver=mysql',
+      '--mysql-host=127.0.0.1',
+      `--mysql-port=${sandbox.port}`,
+      '--mysql-user=root',
+      '--mysql-db=sbtest',
+      `--tables=${options.tables ?? 4}`,
+      `--table-size=${options.tableSize ?? 50_000}`,
+    ];
+    await run('sysbench', [...sysbench, 'prepare'], { maxBuffer: 16 << 20 });
+    const binlogDir = join(sandbox.dir, 'binlog');
+    let bytes = await binlogBytes(binlogDir);
+    while (bytes < options.targetBytes) {
+      await run('sysbench', [...sysbench, '--threads=2', '--time=20', 'run'], { maxBuffer: 16 << 20 });
+      bytes = await binlogBytes(binlogDir);
+      options.log(
+        `  binlog ${(bytes / 2 ** 20).toFixed(0)} MB of ${(options.targetBytes / 2 ** 20).toFixed(0)}`,
+      );
+    }
+    // Closed files only: the reader and mariadb-binlog then see the same finished files.
+    await run('mariadb', [...client, '-e', 'FLUSH BINARY LOGS']);
+    const names = (await readdir(binlogDir)).filter((n) => /^binlog\.\d+$/.test(n)).sort();
+    const files = names.slice(0, -1).map((n) => join(binlogDir, n));
+    let total = 0;
+    for (const file of files) total += (await stat(file)).size;
+    return { sandbox, files, bytes: total, mysqlArgs: client, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+async function binlogBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const name of await readdir(dir)) {
+    if (/^binlog\.\d+$/.test(name)) total += (await stat(join(dir, name))).size;
+  }
+  return total;
+}

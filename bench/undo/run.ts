@@ -1,0 +1,180 @@
+/**
+ * Undo benchmark: compensating SQL for the last N transactions of a sysbench
+ * oltp_write_only binlog, `salvage undo` (conflict guard on: every row
+ * checked against the live server) against `mariadb-binlog --flashback` on
+ * the same byte range, interleaved in the same run.
+ * Usage (through run.sh): [--size-mb N] [--transactions N] [--repetitions N] [--no-write]
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import {
+  type Contender,
+  compare,
+  loadAverages,
+  markdownTable,
+  mb,
+  type Summary,
+  seconds,
+  writeResultsSection,
+} from '../binlog/measure.js';
+import { buildSysbenchWorkload } from '../binlog/workload.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, here.includes(join('bench', 'data')) ? '../../../../..' : '../..');
+const dataDir = join(root, 'bench', 'data');
+/** The CLI entry compiled with this file (run.sh builds both). */
+const salvageEntry = join(here, '..', 'binlog', 'salvage.js');
+
+const log = (text: string): void => {
+  process.stderr.write(`${text}\n`);
+};
+
+interface TimelineLine {
+  readonly gtid: string | null;
+  readonly file: string;
+  readonly start: number;
+  readonly end: number;
+  readonly rows: Record<string, { insert: number; update: number; delete: number }>;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      'size-mb': { type: 'string', default: '300' },
+      transactions: { type: 'string', default: '5000' },
+      repetitions: { type: 'string', default: '3' },
+      'no-write': { type: 'boolean', default: false },
+    },
+  });
+  const wanted = Number(values.transactions);
+  const repetitions = Number(values.repetitions);
+  const loadBefore = loadAverages();
+  const workload = await buildSysbenchWorkload({
+    dataDir,
+    targetBytes: Number(values['size-mb']) * 2 ** 20,
+    log,
+  });
+  try {
+    const files = workload.files;
+    const last = files.at(-1) as string;
+    let bytes = 0;
+    for (const file of files) bytes += (await stat(file)).size;
+    // The bad range: the last N row transactions of the last file, as GTIDs and as a byte range.
+    const timeline: TimelineLine[] = [];
+    await eachLine([salvageEntry, 'binlog', 'timeline', '--json', last], (line) => {
+      const tx = JSON.parse(line) as TimelineLine;
+      if (tx.gtid !== null && Object.keys(tx.rows).length > 0) timeline.push(tx);
+    });
+    const range = timeline.slice(-wanted);
+    const first = range[0] as TimelineLine;
+    const end = (range.at(-1) as TimelineLine).end;
+    const rowCount = range.reduce(
+      (n, tx) => n + Object.values(tx.rows).reduce((m, c) => m + c.insert + c.update + c.delete, 0),
+      0,
+    );
+    log(`range: ${range.length} transactions, ${rowCount} row changes, ${last}:${first.start}-${end}`);
+    const outDir = join(dataDir, 'undo');
+    await mkdir(outDir, { recursive: true });
+    const contenders: Contender[] = [
+      {
+        name: 'mariadb-binlog --flashback',
+        program: 'mariadb-binlog',
+        args: ['--flashback', `--start-position=${first.start}`, `--stop-position=${end}`, last],
+      },
+      {
+        name: 'salvage undo --out (conflict guard on)',
+        program: process.execPath,
+        args: [
+          salvageEntry,
+          'undo',
+          '--source',
+          workload.sandbox.dsn,
+          '--binlog',
+          ...files,
+          ...range.flatMap((tx) => ['--gtid', tx.gtid as string]),
+          '--on-conflict',
+          'skip',
+          '--out',
+          join(outDir, 'undo.sql'),
+          '--json',
+        ],
+      },
+    ];
+    const results = await compare(contenders, repetitions, log);
+    const report = describe(results, {
+      bytes,
+      transactions: range.length,
+      rows: rowCount,
+      repetitions,
+      loadBefore,
+      loadAfter: loadAverages(),
+    });
+    process.stdout.write(`${report}\n`);
+    if (!values['no-write']) await writeResultsSection(join(root, 'bench', 'RESULTS.md'), 'undo', report);
+  } finally {
+    await workload.close();
+  }
+}
+
+function eachLine(args: readonly string[], onLine: (line: string) => void): Promise<void> {
+  return new Promise((done, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let rest = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      const lines = (rest + chunk).split('\n');
+      rest = lines.pop() ?? '';
+      for (const line of lines) onLine(line);
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (rest.length > 0) onLine(rest);
+      if (code === 0) done();
+      else reject(new Error(`salvage ${args.slice(1, 3).join(' ')} exited with ${code}`));
+    });
+  });
+}
+
+interface Context {
+  readonly bytes: number;
+  readonly transactions: number;
+  readonly rows: number;
+  readonly repetitions: number;
+  readonly loadBefore: string;
+  readonly loadAfter: string;
+}
+
+function describe(results: readonly Summary[], context: Context): string {
+  const reference = results[0] as Summary;
+  const salvage = results[1] as Summary;
+  const ratio = reference.medianWallMs / salvage.medianWallMs;
+  return [
+    `Run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC by \`bench/undo/run.sh\`: the last ` +
+      `${context.transactions} transactions (${context.rows} row changes) of a ` +
+      `${(context.bytes / 2 ** 20).toFixed(0)} MB sysbench oltp_write_only binlog. salvage reads the ` +
+      'binlog files, checks every row against the live sandbox (conflict guard) and writes the SQL; ' +
+      'mariadb-binlog --flashback reads the same byte range and writes reversed row events. ' +
+      `${context.repetitions} interleaved repetitions.`,
+    '',
+    markdownTable(
+      ['command', 'median wall s', 'min wall s', 'median CPU s', 'peak RSS MB', 'speed vs flashback'],
+      results.map((r) => [
+        `\`${r.name}\``,
+        seconds(r.medianWallMs),
+        seconds(r.minWallMs),
+        seconds(r.medianCpuMs),
+        mb(r.maxRssKb),
+        r === reference ? '1.00×' : `${(reference.medianWallMs / r.medianWallMs).toFixed(2)}×`,
+      ]),
+    ),
+    '',
+    `- ${ratio >= 2 ? 'met' : 'NOT met'}: salvage undo ≥ 2× faster than mariadb-binlog --flashback`,
+    '',
+    `Load averages (1, 5, 15 min) on this 2-core machine, shared with other work: ${context.loadBefore} before, ` +
+      `${context.loadAfter} after.`,
+  ].join('\n');
+}
+
+await main();
