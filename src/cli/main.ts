@@ -8,8 +8,8 @@ import { buildProgram, usageError } from './program.js';
 
 export async function main(argv: readonly string[]): Promise<number> {
   const json = argv.includes('--json');
-  const program = buildProgram();
   try {
+    const program = await buildProgram(argv);
     await program.parseAsync(argv as string[], { from: 'user' });
     return (process.exitCode as number | undefined) ?? ExitStatus.ok;
   } catch (error) {

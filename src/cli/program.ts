@@ -14,7 +14,7 @@ export interface GlobalOptions {
 // Usage errors are reported once, by main(), with a code and a hint.
 const quietErrors = { outputError: () => {} };
 
-export function buildProgram(): Command {
+export async function buildProgram(argv: readonly string[]): Promise<Command> {
   const program = new Command('salvage')
     .description(
       'Recover MySQL and MariaDB databases from a bad migration or script, exactly, and prove the result.',
@@ -23,7 +23,7 @@ export function buildProgram(): Command {
     .option('--json', 'machine-readable output: one JSON document (or NDJSON for streams) on stdout', false)
     .exitOverride()
     .configureOutput(quietErrors);
-  registerCommands(program);
+  await registerCommands(program, argv);
   // Subcommands inherit exitOverride so usage errors surface as exceptions, not exits.
   const inherit = (command: Command): void => {
     for (const sub of command.commands) {

@@ -56,7 +56,7 @@ function addSourceOptions(command: Command): Command {
 }
 
 export function registerBinlog(program: Command): void {
-  const binlog = program.command('binlog').description('read binary logs: transactions and row changes');
+  const binlog = program.command('binlog').description('read, search and archive binary logs');
 
   const timeline = binlog
     .command('timeline')

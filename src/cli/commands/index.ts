@@ -1,40 +1,52 @@
 import type { Command } from 'commander';
-import { registerBackup } from './backup.js';
-import { registerBinlog } from './binlog.js';
-import { registerBinlogArchive } from './binlog-archive.js';
-import { registerDemo } from './demo.js';
-import { registerDetect } from './detect.js';
-import { registerFreeze } from './freeze.js';
-import { registerImpact } from './impact.js';
-import { registerLocate } from './locate.js';
-import { registerPreflight } from './preflight.js';
-import { registerRecover } from './recover.js';
-import { registerReport } from './report.js';
-import { registerRestore } from './restore.js';
-import { registerResume } from './resume.js';
-import { registerSandbox } from './sandbox.js';
-import { registerSnapshot } from './snapshot.js';
-import { registerUndo } from './undo.js';
-import { registerVerify } from './verify.js';
 
-/** Every command group, in the order of the runbook. */
-export function registerCommands(program: Command): void {
-  registerSandbox(program);
-  registerPreflight(program);
-  registerSnapshot(program);
-  registerDetect(program);
-  registerFreeze(program);
-  registerBinlog(program);
-  registerBinlogArchive(program);
-  registerBackup(program);
-  registerRestore(program);
-  registerVerify(program);
-  registerLocate(program);
-  registerImpact(program);
-  registerUndo(program);
-  registerRecover(program);
-  registerResume(program);
-  registerReport(program);
-  registerDemo(program);
-  void program;
+type Register = (program: Command) => void;
+
+/** A command group: the top-level names it adds and how to load its wiring. */
+interface CommandGroup {
+  readonly names: readonly string[];
+  readonly load: () => Promise<readonly Register[]>;
+}
+
+/**
+ * Every command group, in the order of the runbook. Groups load lazily: a
+ * command imports only its own modules, so `salvage binlog timeline` does not
+ * pay for loading restore, verify or the demo before reading a byte.
+ */
+const GROUPS: readonly CommandGroup[] = [
+  { names: ['sandbox'], load: async () => [(await import('./sandbox.js')).registerSandbox] },
+  { names: ['preflight'], load: async () => [(await import('./preflight.js')).registerPreflight] },
+  { names: ['snapshot'], load: async () => [(await import('./snapshot.js')).registerSnapshot] },
+  { names: ['detect'], load: async () => [(await import('./detect.js')).registerDetect] },
+  { names: ['freeze', 'thaw'], load: async () => [(await import('./freeze.js')).registerFreeze] },
+  {
+    names: ['binlog'],
+    load: async () => [
+      (await import('./binlog.js')).registerBinlog,
+      (await import('./binlog-archive.js')).registerBinlogArchive,
+    ],
+  },
+  { names: ['backup'], load: async () => [(await import('./backup.js')).registerBackup] },
+  { names: ['restore'], load: async () => [(await import('./restore.js')).registerRestore] },
+  { names: ['verify'], load: async () => [(await import('./verify.js')).registerVerify] },
+  { names: ['locate'], load: async () => [(await import('./locate.js')).registerLocate] },
+  { names: ['impact'], load: async () => [(await import('./impact.js')).registerImpact] },
+  { names: ['undo'], load: async () => [(await import('./undo.js')).registerUndo] },
+  { names: ['recover'], load: async () => [(await import('./recover.js')).registerRecover] },
+  { names: ['resume'], load: async () => [(await import('./resume.js')).registerResume] },
+  { names: ['report'], load: async () => [(await import('./report.js')).registerReport] },
+  { names: ['cutover'], load: async () => [(await import('./cutover.js')).registerCutover] },
+  { names: ['demo'], load: async () => [(await import('./demo.js')).registerDemo] },
+];
+
+/**
+ * Registers the group the command line names, or every group when it names
+ * none of them (`--help`, `help`, a typo: the help and the error then list all).
+ */
+export async function registerCommands(program: Command, argv: readonly string[]): Promise<void> {
+  const name = argv.find((arg) => !arg.startsWith('-'));
+  const named = GROUPS.filter((group) => name !== undefined && group.names.includes(name));
+  for (const group of named.length > 0 ? named : GROUPS) {
+    for (const register of await group.load()) register(program);
+  }
 }
