@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SalvageError } from '../../src/errors.js';
-import { type LocateResult, locate } from '../../src/locate/index.js';
+import { locate } from '../../src/locate/index.js';
 import { parseDsn, resolveTarget } from '../../src/mysql/index.js';
 import { connect, type Sandbox, sql, startSandbox } from '../support/sandbox.js';
 
@@ -340,27 +340,28 @@ describe('locate --grep and --table', () => {
 });
 
 describe('locate when binlogs were purged', () => {
-  let purged: LocateResult | undefined;
-
   it('says the window is older than the oldest binlog on the server, and the archive still answers', async () => {
     await sql(
       server,
       "FLUSH BINARY LOGS; PURGE BINARY LOGS TO 'binlog.000003'; INSERT INTO app.audit VALUES (1)",
     );
+    // MariaDB keeps a binlog crash recovery still needs (until its checkpoint): the oldest left may be .000002.
+    const [oldest] = await sql<{ Log_name: string }>(server, 'SHOW BINARY LOGS');
+    const name = oldest?.Log_name as string;
+    expect(name).not.toBe('binlog.000001');
     const error = await thrown(locate({ source: target(), query: { kind: 'migration', id: '3' } }));
     expect(error.code).toBe('BINLOG_PURGED');
     expect(error.message).toMatch(
-      /V3 clear emails \(flyway\) ran at .* before the oldest binlog still on the server \(binlog\.000003\)/,
+      /^V3 clear emails \(flyway\) ran at .* before the oldest binlog still on the server/,
     );
+    expect(error.message).toContain(`still on the server (${name}) begins at`);
     expect(error.hint).toMatch(/--dir/);
 
-    purged = await locate({
+    const window = await locate({
       source: target(),
       query: { kind: 'table', table: 'app.audit', since: startedAt },
     });
-    expect(purged.warnings[0]?.message).toMatch(
-      /before the oldest binlog still on the server \(binlog\.000003/,
-    );
+    expect(window.warnings[0]?.message).toContain(`before the oldest binlog still on the server (${name},`);
 
     const fromArchive = await locate({
       source: target(),
