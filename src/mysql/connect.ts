@@ -81,20 +81,29 @@ export function describeTarget(target: ConnectTarget): string {
   return formatDsn({ ...target.dsn, user: target.user });
 }
 
+/** Per-connection choices; the defaults suit every caller but bulk appliers. */
+export interface ConnectOptions {
+  /**
+   * Let one query carry several `;`-separated statements (default false). Only
+   * for SQL salvage builds itself, e.g. batched binlog replay: never for text with user input.
+   */
+  readonly multipleStatements?: boolean;
+}
+
 /**
  * Opens a connection. Numbers that do not fit a double (BIGINT, DECIMAL) and
  * dates come back as strings so that no value is rounded or shifted by a time zone.
  */
-export async function connect(target: ConnectTarget): Promise<Connection> {
+export async function connect(target: ConnectTarget, options: ConnectOptions = {}): Promise<Connection> {
   const { tls } = target;
   const ssl = tlsConfig(target);
   try {
-    return await mysql.createConnection(connectionOptions(target, ssl));
+    return await mysql.createConnection(connectionOptions(target, ssl, options));
   } catch (error) {
     // "preferred" means TLS when the server offers it, plain otherwise (the mysql client's default).
     if (tls.mode === 'preferred' && ssl && driverCode(error) === 'HANDSHAKE_NO_SSL_SUPPORT') {
       try {
-        return await mysql.createConnection(connectionOptions(target, undefined));
+        return await mysql.createConnection(connectionOptions(target, undefined, options));
       } catch (plainError) {
         throw connectError(target, plainError);
       }
@@ -119,6 +128,7 @@ export async function withConnection<T>(
 function connectionOptions(
   target: ConnectTarget,
   ssl: mysql.SslOptions | undefined,
+  options: ConnectOptions,
 ): mysql.ConnectionOptions {
   const { endpoint } = target.dsn;
   return {
@@ -134,7 +144,7 @@ function connectionOptions(
     supportBigNumbers: true,
     bigNumberStrings: true,
     dateStrings: true,
-    multipleStatements: false,
+    multipleStatements: options.multipleStatements ?? false,
   };
 }
 

@@ -5,6 +5,7 @@
  */
 export { type ColumnShape, describeTable, type TableShape } from './columns.js';
 export {
+  type ConnectOptions,
   type Connection,
   type ConnectTarget,
   connect,

@@ -5,16 +5,20 @@
  */
 import type { BinlogEvent, QueryEvent } from '../binlog/index.js';
 import { SalvageError } from '../errors.js';
-import { quoteIdentifier, quoteValue } from '../mysql/index.js';
+import { type Connection, queryRows, quoteIdentifier, quoteValue } from '../mysql/index.js';
 
 // Bits of Q_FLAGS2_CODE (sql_priv.h: OPTION_*).
 const OPTION_AUTO_IS_NULL = 1 << 14;
 const OPTION_NO_FOREIGN_KEY_CHECKS = 1 << 26;
 const OPTION_RELAXED_UNIQUE_CHECKS = 1 << 27;
 
+const DATABASE_STATEMENT = /^\s*(CREATE|DROP|ALTER)\s+(DATABASE|SCHEMA)\s/i;
+
 /** What the target session was last told, so unchanged settings are not sent again. */
 export class SessionContext {
   private readonly sent = new Map<string, string>();
+
+  constructor(private readonly collations: Collations = new Map()) {}
 
   /** Statements that put the session in `event`'s context (before running its text). */
   forQuery(event: QueryEvent): string[] {
@@ -38,7 +42,12 @@ export class SessionContext {
       settings.push(['auto_increment_offset', String(status.autoIncrement.offset)]);
     }
     if (status.charset) {
-      settings.push(['character_set_client', String(status.charset.client)]);
+      // A number names only a character set's default collation here; the set's name fits any.
+      const client = this.collations.get(status.charset.client);
+      settings.push([
+        'character_set_client',
+        client ? quoteValue(client.charset) : String(status.charset.client),
+      ]);
       settings.push(['collation_connection', String(status.charset.connection)]);
       settings.push(['collation_server', String(status.charset.server)]);
     }
@@ -47,10 +56,15 @@ export class SessionContext {
     if (status.charsetDatabase !== undefined)
       settings.push(['collation_database', String(status.charsetDatabase)]);
     const statements: string[] = [];
-    if (event.schema !== '' && this.sent.get('schema') !== event.schema) {
+    // The server logs CREATE/DROP DATABASE with the database itself as the default one,
+    // which need not exist (yet): the statement names it, so the session's database stays.
+    const onDatabase = DATABASE_STATEMENT.test(event.query);
+    if (!onDatabase && event.schema !== '' && this.sent.get('schema') !== event.schema) {
       statements.push(`USE ${quoteIdentifier(event.schema)}`);
       this.sent.set('schema', event.schema);
     }
+    // Dropping the session's database leaves it with none.
+    if (onDatabase && /^\s*DROP\s/i.test(event.query)) this.sent.delete('schema');
     const changed = settings.filter(([name, value]) => this.sent.get(name) !== value);
     if (changed.length > 0) {
       statements.push(`SET ${changed.map(([name, value]) => `@@session.${name}=${value}`).join(', ')}`);
@@ -75,8 +89,20 @@ export class SessionContext {
   }
 }
 
+/** The target's collations by id, for text the binlog tags with a collation id only. */
+export type Collations = ReadonlyMap<number, { readonly name: string; readonly charset: string }>;
+
+/** Reads the target server's collation table. */
+export async function readCollations(conn: Connection): Promise<Collations> {
+  const rows = await queryRows(
+    conn,
+    'SELECT ID AS id, COLLATION_NAME AS name, CHARACTER_SET_NAME AS charset FROM information_schema.COLLATIONS',
+  );
+  return new Map(rows.map((r) => [Number(r.id), { name: String(r.name), charset: String(r.charset) }]));
+}
+
 /** INTVAR, RAND and USER_VAR events: the statement that sets what the next query reads. */
-export function statementContext(event: BinlogEvent): string | undefined {
+export function statementContext(event: BinlogEvent, collations: Collations): string | undefined {
   switch (event.kind) {
     case 'intvar':
       if (event.variable === 'INVALID') return undefined;
@@ -84,19 +110,24 @@ export function statementContext(event: BinlogEvent): string | undefined {
     case 'rand':
       return `SET @@RAND_SEED1=${event.seed1.toString()}, @@RAND_SEED2=${event.seed2.toString()}`;
     case 'user-var':
-      return `SET @${quoteIdentifier(event.name)} := ${userVarValue(event)}`;
+      return `SET @${quoteIdentifier(event.name)} := ${userVarValue(event, collations)}`;
     default:
       return undefined;
   }
 }
 
-function userVarValue(event: Extract<BinlogEvent, { kind: 'user-var' }>): string {
+function userVarValue(event: Extract<BinlogEvent, { kind: 'user-var' }>, collations: Collations): string {
   const value = event.value;
   if (value === undefined) return 'NULL';
   switch (value.type) {
-    case 0: // STRING_RESULT; text needs its collation's name, which the event gives only as an id
-      if (value.charset === 63) return `_binary X'${value.bytes.toString('hex')}'`;
+    case 0: {
+      // STRING_RESULT: the bytes in their collation, which the event gives only as an id.
+      const hex = `X'${value.bytes.toString('hex')}'`;
+      if (value.charset === 63) return `_binary ${hex}`;
+      const collation = collations.get(value.charset);
+      if (collation) return `_${collation.charset} ${hex} COLLATE ${quoteIdentifier(collation.name)}`;
       break;
+    }
     case 1: // REAL_RESULT
       return String(value.bytes.readDoubleLE(0));
     case 2: // INT_RESULT
