@@ -83,7 +83,7 @@ export async function runSteps<Context>(
       continue;
     }
     if (step.name === options.stopBefore) return { results, stoppedBefore: step.name };
-    if (last !== undefined && last.status !== 'done') {
+    if (!rerun && last !== undefined && last.status !== 'done') {
       options.onNotice?.(`Step ${step.name} did not finish (${last.status}); running it again.`);
     }
     results.set(step.name, await runStep(journal, step, context, results, options));

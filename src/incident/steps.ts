@@ -70,6 +70,8 @@ export interface VerifyOutputs {
   readonly equal: boolean;
   readonly compared: string[];
   readonly differing: string[];
+  /** For each differing table: row counts on both sides and a few differing keys. */
+  readonly differences: { table: string; status: string; rows: unknown; sample_keys: unknown[] }[];
   /** Tables that cannot equal the source: the bad change wrote them, or (pitr) lost writes did. */
   readonly not_compared: { table: string; why: string }[];
   readonly orphans: number;
@@ -410,7 +412,15 @@ async function verifyRestore(c: RecoverContext, r: StepResults): Promise<VerifyO
   const orphans = await withConnection(target, async (conn) =>
     findOrphans(conn, await listForeignKeys(conn)),
   );
-  const differing = report.tables.filter((t) => t.status !== 'equal').map((t) => t.table);
+  const differences = report.tables
+    .filter((t) => t.status !== 'equal')
+    .map((t) => ({
+      table: t.table,
+      status: t.status,
+      rows: t.rows,
+      sample_keys: t.sample_keys.slice(0, 5) as unknown[],
+    }));
+  const differing = differences.map((t) => t.table);
   const orphanRows = orphans.reduce((n, o) => n + o.orphans, 0);
   const checkErrors = report.check.filter((t) => t.status === 'error').map((t) => t.table);
   const assertions = report.assertions.map((a) => ({
@@ -426,6 +436,7 @@ async function verifyRestore(c: RecoverContext, r: StepResults): Promise<VerifyO
       assertions.every((a) => a.passed),
     compared,
     differing,
+    differences,
     not_compared: [...notCompared].map(([table, why]) => ({ table, why })),
     orphans: orphanRows,
     check_errors: checkErrors,
@@ -450,6 +461,7 @@ async function verifyUndo(c: RecoverContext, r: StepResults): Promise<VerifyOutp
     equal: differing.length === 0 && orphanRows === 0 && asserted.every((a) => a.passed),
     compared: tables,
     differing,
+    differences: differing.map((table) => ({ table, status: 'differs', rows: null, sample_keys: [] })),
     not_compared: [],
     orphans: orphanRows,
     check_errors: [],
