@@ -6,6 +6,8 @@ export * from './binlog/index.js';
 export * from './timeline/index.js';
 export * from './verify/index.js';
 export * from './incident/index.js';
+export * from './cutover/index.js';
+export * from './demo/index.js';
 export * from './locate/index.js';
 export * from './impact/index.js';
 export * from './undo/index.js';
