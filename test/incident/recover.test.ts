@@ -108,7 +108,9 @@ function recoverArgs(dir: string, strategy: string, extra: string[] = []): strin
 describe('salvage recover', () => {
   it('pitr: restores exactly the state just before the bad change, and says what it lost', async () => {
     const dir = join(work, 'pitr');
-    const result = await salvage([...recoverArgs(dir, 'pitr'), '--yes', '--json']);
+    const assertions = join(work, 'no-null-emails.sql');
+    await writeFile(assertions, 'SELECT id FROM shop.customers WHERE email IS NULL;\n');
+    const result = await salvage([...recoverArgs(dir, 'pitr'), '--assert', assertions, '--yes', '--json']);
     expect(result.stderr).not.toMatch(/error/i);
     expect(result.code).toBe(0);
     const doc = JSON.parse(result.stdout);
@@ -117,6 +119,9 @@ describe('salvage recover', () => {
     expect(doc.rpo).toEqual(doc.lost);
     expect(doc.kept.transactions).toBe(0);
     expect(doc.verify.equal).toBe(true);
+    expect(doc.verify.assertions).toEqual([
+      { statement: expect.stringContaining('email IS NULL'), passed: true, rows: 0 },
+    ]);
     expect(doc.rto_s).toBeGreaterThan(0);
     expect(await shopChecksums(portOf(doc.dsn))).toEqual(beforeBad);
     await destroyIncidentSandbox(incidentSandboxName(dir));
