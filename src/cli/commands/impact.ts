@@ -14,7 +14,17 @@ export interface ChangeSourceFlags {
   readonly dir?: string;
 }
 
-export const collect = (value: string, previous: string[]): string[] => [...previous, value];
+const collected = new WeakSet<string[]>();
+/** A repeatable flag's values: appended in place (thousands of --gtid), never into the shared default. */
+export const collect = (value: string, previous: string[]): string[] => {
+  if (collected.has(previous)) {
+    previous.push(value);
+    return previous;
+  }
+  const values = [...previous, value];
+  collected.add(values);
+  return values;
+};
 
 export function binlogSelection(flags: ChangeSourceFlags): BinlogInput | undefined {
   if (flags.dir !== undefined && flags.binlog !== undefined) {
@@ -45,7 +55,9 @@ export function registerImpact(program: Command): void {
     const report = await withConnection(target, (conn) =>
       measureImpact({
         gtids: flags.gtid,
-        source: openChangeSource(binlogSelection(flags) ?? { server: target, until: 'end' }),
+        source: openChangeSource(binlogSelection(flags) ?? { server: target, until: 'end' }, {
+          startAt: flags.gtid,
+        }),
         conn,
       }),
     );

@@ -64,7 +64,9 @@ export function registerUndo(program: Command): void {
     await withConnection(target, async (conn) => {
       const plan = await planUndo({
         gtids: flags.gtid,
-        source: openChangeSource(binlogSelection(flags) ?? { server: target, until: 'end' }),
+        source: openChangeSource(binlogSelection(flags) ?? { server: target, until: 'end' }, {
+          startAt: flags.gtid,
+        }),
         conn,
         onConflict: flags.onConflict,
       });
