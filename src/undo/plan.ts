@@ -4,6 +4,7 @@
  * no longer the bad change's after-image is a conflict, reported with the
  * later transactions that changed it and its current value.
  */
+import type { RowImage } from '../binlog/index.js';
 import { SalvageError } from '../errors.js';
 import {
   type BadTransaction,
@@ -17,6 +18,7 @@ import {
   traceBadChanges,
 } from '../impact/index.js';
 import { type Connection, queryRows, quoteTableName } from '../mysql/index.js';
+import { type Lookup, lookupEach } from './batch.js';
 import { compensate, keyCondition, rowCondition, type UndoStatement } from './statements.js';
 
 export type ConflictPolicy = 'skip' | 'abort' | 'force';
@@ -71,7 +73,7 @@ export async function planUndo(options: UndoOptions): Promise<UndoPlan> {
   refuseSchemaChanges(trace);
   refusePartialImages(trace);
   const chains = chainStatements(trace);
-  for (const chain of chains) await checkChain(options.conn, chain, trace);
+  await checkChains(options.conn, chains, trace);
   // Rows without a key cannot be told apart: N identical rows to undo need N identical rows now.
   await checkDuplicates(options.conn, chains, trace);
   const conflicted = chains.filter((c) => c.conflict !== undefined);
@@ -120,23 +122,55 @@ function statementKeys(statement: UndoStatement): string[] {
   return keys;
 }
 
+/**
+ * Checks every keyed chain's row in batches; the few that are not what the
+ * bad change left are read again one by one, for the report's current value.
+ */
+async function checkChains(conn: Connection, chains: readonly RowUndo[], trace: Trace): Promise<void> {
+  const keyed = chains.filter(
+    (c) => c.statements[0] !== undefined && c.statements[0].table.address.kind !== 'row',
+  );
+  const found = await lookupEach(
+    conn,
+    keyed.map((c) => guardLookup(c.statements[0] as UndoStatement)),
+  );
+  for (const [index, chain] of keyed.entries()) {
+    if (!isUnchanged(chain.statements[0] as UndoStatement, found[index]?.[0]))
+      await checkChain(conn, chain, trace);
+  }
+}
+
 /** Reads the row the chain's first statement expects; marks a conflict when it is not the after-image. */
 async function checkChain(conn: Connection, chain: RowUndo, trace: Trace): Promise<void> {
   const first = chain.statements[0];
   if (first === undefined || first.table.address.kind === 'row') return;
+  const lookup = guardLookup(first);
+  const [row] = await queryRows(conn, `SELECT ${lookup.what}, t.* FROM ${lookup.from}`);
+  if (isUnchanged(first, row)) return;
+  const identity = (first.expect ?? first.restore) as NonNullable<UndoStatement['expect']>;
+  chain.conflict = conflictOf(
+    first,
+    first.table,
+    identity,
+    row === undefined ? null : currentRow(row),
+    trace,
+  );
+}
+
+/** The row a keyed statement addresses, and whether it holds exactly the bad after-image. */
+function guardLookup(first: UndoStatement): Lookup {
   const table = first.table;
   const identity = (first.expect ?? first.restore) as NonNullable<UndoStatement['expect']>;
-  const name = quoteTableName(table.schema, table.table);
   const guard = first.expect ? rowCondition(table, first.expect, 'guarded') : 'FALSE';
-  const [row] = await queryRows(
-    conn,
-    `SELECT (${guard}) AS salvage_unchanged, t.* FROM ${name} t WHERE ${keyCondition(table, identity)} LIMIT 1`,
-  );
-  const unchanged = first.expect
-    ? row !== undefined && Number(row.salvage_unchanged) === 1
-    : row === undefined;
-  if (unchanged) return;
-  chain.conflict = conflictOf(first, table, identity, row === undefined ? null : currentRow(row), trace);
+  return {
+    what: `(${guard}) AS salvage_unchanged`,
+    from: `${quoteTableName(table.schema, table.table)} t WHERE ${keyCondition(table, identity)} LIMIT 1`,
+  };
+}
+
+/** Unchanged: the row holds the after-image, or (undoing a delete) there is no row. */
+function isUnchanged(first: UndoStatement, row: Record<string, unknown> | undefined): boolean {
+  return first.expect ? row !== undefined && Number(row.salvage_unchanged) === 1 : row === undefined;
 }
 
 async function checkDuplicates(conn: Connection, chains: RowUndo[], trace: Trace): Promise<void> {
@@ -145,19 +179,24 @@ async function checkDuplicates(conn: Connection, chains: RowUndo[], trace: Trace
     const first = chain.statements[0];
     if (first?.expect === undefined || first.table.address.kind !== 'row') continue;
     const key = rowKey(first.table, first.expect);
-    groups.set(key, [...(groups.get(key) ?? []), chain]);
+    const group = groups.get(key);
+    if (group === undefined) groups.set(key, [chain]);
+    else group.push(chain);
   }
-  for (const group of groups.values()) {
-    const first = group[0]?.statements[0];
-    if (first?.expect === undefined) continue;
-    const [row] = await queryRows(
-      conn,
-      `SELECT COUNT(*) AS n FROM ${quoteTableName(first.table.schema, first.table.table)} WHERE ${rowCondition(first.table, first.expect, 'guarded')}`,
-    );
-    const present = Number(row?.n ?? 0);
+  const firsts = [...groups.values()].map((group) => group[0]?.statements[0] as UndoStatement);
+  const counts = await lookupEach(
+    conn,
+    firsts.map((first) => ({
+      what: 'COUNT(*) AS n',
+      from: `${quoteTableName(first.table.schema, first.table.table)} WHERE ${rowCondition(first.table, first.expect as RowImage, 'guarded')}`,
+    })),
+  );
+  for (const [index, group] of [...groups.values()].entries()) {
+    const first = firsts[index] as UndoStatement;
+    const present = Number(counts[index]?.[0]?.n ?? 0);
     // The rows beyond those still present are the conflicting ones (which duplicate is moot: they are identical).
     for (const chain of group.slice(present)) {
-      chain.conflict = conflictOf(first, first.table, first.expect, null, trace);
+      chain.conflict = conflictOf(first, first.table, first.expect as RowImage, null, trace);
     }
   }
 }
