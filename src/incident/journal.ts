@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { open, readFile, truncate } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { z } from 'zod';
 import { SalvageError } from '../errors.js';
 
@@ -176,6 +177,13 @@ export async function createJournal(path: string): Promise<Journal> {
     await handle.sync();
   } finally {
     await handle.close();
+  }
+  // The new name must survive a crash too: sync the directory that holds it.
+  const directory = await open(dirname(path), 'r');
+  try {
+    await directory.sync();
+  } finally {
+    await directory.close();
   }
   return journalAt(path, []);
 }

@@ -128,7 +128,11 @@ export const RECOVER_STEPS: readonly Step<RecoverContext>[] = [
     inputs: (c) => ({ migration: c.request.migration, grep: c.request.grep }),
     async run(c) {
       c.progress('locating the bad change in the binlog');
-      return locateBadChange(c.source, { migration: c.request.migration, grep: c.request.grep });
+      const found = await locateBadChange(c.source, { migration: c.request.migration, grep: c.request.grep });
+      c.progress(
+        `the bad change is ${(found.gtids as string[]).join(', ')}: ${(found.why as string[]).join('; ')}`,
+      );
+      return found;
     },
   },
   {
