@@ -11,8 +11,9 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readBinlog, readRowChanges, readTransactions } from '../../src/binlog/index.js';
 import { isSalvageError } from '../../src/errors.js';
+import { MYSQL8_FIXTURES } from '../support/fixtures.js';
 
-const FIXTURES = '/work/shared/fixtures/mysql8';
+const FIXTURES = MYSQL8_FIXTURES;
 let tmp: string;
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), 'salvage-bad-input-'));

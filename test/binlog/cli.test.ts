@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { MYSQL8_FIXTURES } from '../support/fixtures.js';
 
-const FIXTURES = '/work/shared/fixtures/mysql8';
+const FIXTURES = MYSQL8_FIXTURES;
 let tmp: string;
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), 'salvage-cli-'));

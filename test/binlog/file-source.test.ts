@@ -7,8 +7,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { readBinlogFile, readBinlogFileBatches } from '../../src/binlog/index.js';
+import { MYSQL8_FIXTURES } from '../support/fixtures.js';
 
-const FIXTURES = '/work/shared/fixtures/mysql8';
+const FIXTURES = MYSQL8_FIXTURES;
 
 test.each(['mysql-bin.compressed', 'mysql-bin.checksum-none', 'json.binlog.000001'])(
   '%s at every chunk size',

@@ -16,8 +16,9 @@ import {
   readTransactions,
   type Transaction,
 } from '../../src/binlog/index.js';
+import { MYSQL8_FIXTURES } from '../support/fixtures.js';
 
-const FIXTURES = '/work/shared/fixtures/mysql8';
+const FIXTURES = MYSQL8_FIXTURES;
 let tmp: string;
 let sakila: string;
 

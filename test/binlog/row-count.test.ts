@@ -15,8 +15,9 @@ import {
   type TableMapDetails,
 } from '../../src/binlog/index.js';
 import { countRows, skipValue } from '../../src/binlog/row-count.js';
+import { MYSQL8_FIXTURES } from '../support/fixtures.js';
 
-const FIXTURES = '/work/shared/fixtures/mysql8';
+const FIXTURES = MYSQL8_FIXTURES;
 
 test('skipping and decoding agree on every rows event of every fixture', async () => {
   const tmp = mkdtempSync(join(tmpdir(), 'salvage-count-'));

@@ -9,8 +9,9 @@ import { rowsReader } from '../../../src/binlog/events/rows-event.js';
 import { decodeRows, type RowImages } from '../../../src/binlog/rows.js';
 import { readBinlogFile } from '../../../src/binlog/sources/files.js';
 import type { RowOperation, TableMapDetails } from '../../../src/binlog/types.js';
+import { MYSQL8_FIXTURES } from '../../support/fixtures.js';
 
-export const FIXTURES = '/work/shared/fixtures/mysql8';
+export const FIXTURES = MYSQL8_FIXTURES;
 
 export interface DecodedRowsEvent {
   readonly position: number;
