@@ -26,7 +26,13 @@ interface World {
 }
 
 const steps: Step<World>[] = [
-  { name: 'a', run: async (w) => (w.ran.push('a'), { a: 1 }) },
+  {
+    name: 'a',
+    run: async (w) => {
+      w.ran.push('a');
+      return { a: 1 };
+    },
+  },
   {
     name: 'build',
     restartFrom: 'build',
@@ -46,8 +52,20 @@ const steps: Step<World>[] = [
       return { saw: results.get('build')?.built ?? false };
     },
   },
-  { name: 'gate', run: async (w) => (w.ran.push('gate'), {}) },
-  { name: 'last', run: async (w) => (w.ran.push('last'), { done: true }) },
+  {
+    name: 'gate',
+    run: async (w) => {
+      w.ran.push('gate');
+      return {};
+    },
+  },
+  {
+    name: 'last',
+    run: async (w) => {
+      w.ran.push('last');
+      return { done: true };
+    },
+  },
 ];
 
 describe('runSteps', () => {

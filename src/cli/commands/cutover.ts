@@ -128,7 +128,7 @@ function printPlan(out: Output, plan: CutoverPlan): void {
   out.line(`Cutover from ${plan.from} to ${plan.to} via ${plan.via.method}`);
   out.line('');
   out.line('What changes:');
-  plan.changes.forEach((change, i) => out.line(`  ${i + 1}. ${change}`));
+  for (const [i, change] of plan.changes.entries()) out.line(`  ${i + 1}. ${change}`);
   out.line('');
   out.line(`Rollback: ${plan.rollback}`);
   out.line('');
