@@ -4,6 +4,8 @@
  * are streamed one rows event at a time, so a huge later transaction never
  * sits in memory.
  */
+
+import { basename } from 'node:path';
 import {
   type BinlogEvent,
   type BinlogInput,
@@ -144,7 +146,8 @@ async function* changesOfFilesFrom(
   const files = await resolveBinlogFiles(selection);
   const start = await findTransactionStart(files, startAt);
   if (start === undefined) return;
-  const first = files[start.fileIndex];
+  // RawEvent.file is the file's base name.
+  const first = basename(files[start.fileIndex] as string);
   const raw = keepEvents(
     readBinlogFilesBatches({ files: files.slice(start.fileIndex) }),
     // The format description (each file's first event) governs how the rest decodes.
