@@ -11,7 +11,8 @@ import type { IncidentSummary } from './summary.js';
 
 const WIDTH = 900;
 const HEIGHT = 260;
-const MARGIN = { top: 24, right: 16, bottom: 36, left: 56 };
+// Room above the plot for two rows of marker labels.
+const MARGIN = { top: 44, right: 16, bottom: 36, left: 56 };
 
 export function renderHtml(s: IncidentSummary): string {
   const title = `Incident ${basename(s.dir)}`;
@@ -66,7 +67,7 @@ export function timelineChart(activity: Activity, s: IncidentSummary): string {
   const marker = (cls: string, t: number, label: string, row: number) => {
     const px = fix(Math.min(WIDTH - MARGIN.right, Math.max(MARGIN.left, x(t))));
     markers.push(
-      `<g class="marker ${cls}"><line x1="${px}" x2="${px}" y1="${MARGIN.top}" y2="${MARGIN.top + plotH}"/><text x="${px}" y="${MARGIN.top - 8 + row * 12}">${escapeHtml(label)}</text><title>${escapeHtml(label)} at ${when(t)}</title></g>`,
+      `<g class="marker ${cls}"><line x1="${px}" x2="${px}" y1="${MARGIN.top}" y2="${MARGIN.top + plotH}"/><text x="${px}" y="${MARGIN.top - 22 + row * 13}" text-anchor="${Number(px) > WIDTH / 2 ? 'end' : 'start'}">${escapeHtml(label)}</text><title>${escapeHtml(label)} at ${when(t)}</title></g>`,
     );
   };
   const firstBad = activity.bad[0];
@@ -77,7 +78,9 @@ export function timelineChart(activity: Activity, s: IncidentSummary): string {
   if (frozen !== undefined) marker('freeze', frozen, 'freeze', 0);
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => {
     const t = t0 + f * (t1 - t0);
-    return `<text class="tick" x="${fix(x(t))}" y="${HEIGHT - 12}">${escapeHtml(new Date(t * 1000).toISOString().slice(11, 19))}</text>`;
+    // The end labels align inwards so they are not cut at the edges.
+    const anchor = f === 0 ? 'start' : f === 1 ? 'end' : 'middle';
+    return `<text class="tick" x="${fix(x(t))}" y="${HEIGHT - 12}" text-anchor="${anchor}">${escapeHtml(new Date(t * 1000).toISOString().slice(11, 19))}</text>`;
   });
   return `<svg class="timeline" xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="Rows written per ${activity.bucket_s} s, with the bad change, the cut point and the freeze">
 <line class="axis" x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${MARGIN.top + plotH}" y2="${MARGIN.top + plotH}"/>
@@ -113,7 +116,7 @@ h2{font-size:1.1rem;border-bottom:1px solid #d0d7de;padding-bottom:.2rem;margin-
 table{border-collapse:collapse;width:100%;font-size:13px}th,td{border:1px solid #d0d7de;padding:.25rem .5rem;text-align:left;vertical-align:top}
 th{background:#f6f8fa}ul{padding-left:1.2rem}
 svg.timeline{max-width:100%;height:auto;background:#fbfcfd;border:1px solid #d0d7de}
-.bar{fill:#4c8bd6}.axis{stroke:#57606a}.tick{font-size:11px;fill:#57606a;text-anchor:middle}
+.bar{fill:#4c8bd6}.axis{stroke:#57606a}.tick{font-size:11px;fill:#57606a}
 .marker line{stroke-width:2}.marker text{font-size:11px}
 .marker.bad line{stroke:#cf222e}.marker.bad text{fill:#cf222e}
 .marker.cut line{stroke:#8250df;stroke-dasharray:4 3}.marker.cut text{fill:#8250df}
