@@ -4,10 +4,8 @@ import {
   type BinlogInput,
   type BinlogNotice,
   eventTypeName,
-  readBinlog,
   readBinlogBatches,
-  readRowsEvents,
-  rowsEventJson,
+  rowsEventLines,
   type Transaction,
   TransactionAssembler,
 } from '../../binlog/index.js';
@@ -117,15 +115,26 @@ export function registerBinlog(program: Command): void {
     );
   addSourceOptions(rows).action(async (files: string[], flags: RowsFlags, self: Command) => {
     const out = createOutput(globalOptions(self).json);
-    const events = readBinlog(binlogInput(files, flags), {
+    const batches = readBinlogBatches(binlogInput(files, flags), {
       verify: flags.verify,
       onNotice: noticePrinter(out),
     });
     const gtids = flags.gtid.length > 0 ? new Set(flags.gtid) : undefined;
     const sink = chunkedStdout();
+    const assembler = new TransactionAssembler(false);
     // The NDJSON line is the human form too: one self-describing row per line.
-    for await (const changes of readRowsEvents(events, { gtids })) {
-      if (sink.push(rowsEventJson(changes))) await stdoutDrained();
+    // Batches are handled synchronously, like the timeline: row images are
+    // views into the read buffer, valid until the next batch is requested.
+    for await (const batch of batches) {
+      let full = false;
+      for (const event of batch) {
+        assembler.push(event, 0);
+        if (event.kind !== 'rows') continue;
+        const gtid = assembler.current?.gtid;
+        if (gtids && (gtid === undefined || !gtids.has(gtid))) continue;
+        full = sink.push(rowsEventLines(gtid, event)) || full;
+      }
+      if (full) await stdoutDrained();
       if (isStdoutClosed()) break;
     }
     sink.end();
