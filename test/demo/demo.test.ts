@@ -7,11 +7,12 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { incidentSandboxName } from '../../src/incident/index.js';
-import { salvage, serversMentioning, TEST_BASE } from '../incident/support.js';
+import { ensureBuilt, salvage, serversMentioning, TEST_BASE } from '../incident/support.js';
 
 let work: string | undefined;
+beforeAll(ensureBuilt);
 afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });

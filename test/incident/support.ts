@@ -30,11 +30,16 @@ let built: Promise<CliResult> | undefined;
 const ENTRY = `import { main } from ${JSON.stringify(pathToFileURL(join(ROOT, 'dist', 'cli', 'main.js')).href)};
 process.exitCode = await main(process.argv.slice(1));`;
 
-/** Runs `salvage ARGS` as its own process with SALVAGE_HOME set to the test home. */
-export async function salvage(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
+/** Builds dist/ when a source is newer (call it from beforeAll: a build can take a while). */
+export async function ensureBuilt(): Promise<void> {
   built ??= spawnCli([join(ROOT, 'bin', 'salvage'), '--version'], {});
   const build = await built;
   if (build.code !== 0) throw new Error(`salvage does not build: ${build.stderr}`);
+}
+
+/** Runs `salvage ARGS` as its own process with SALVAGE_HOME set to the test home. */
+export async function salvage(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
+  await ensureBuilt();
   return spawnCli(['--input-type=module', '-e', ENTRY, ...args], env);
 }
 
