@@ -77,7 +77,15 @@ export function displayValue(value: Value | undefined): unknown {
   return value;
 }
 
-/** True when two values are the same (bytes by content). */
+/** True when two values are the same (bytes by content): valueKey(a) === valueKey(b), without building either. */
 export function sameValue(a: Value | undefined, b: Value | undefined): boolean {
+  if (a === b) return true;
+  if (a instanceof Uint8Array)
+    return b instanceof Uint8Array && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
+  const numeric = (v: unknown): v is number | bigint => typeof v === 'number' || typeof v === 'bigint';
+  // 1 and 1n are the same integer; a string 'x' is never a number.
+  if (numeric(a)) return numeric(b) && a.toString() === b.toString();
+  if (a === undefined || a === null || b === undefined || b === null) return false;
+  if (typeof a === 'string' || typeof b === 'string' || b instanceof Uint8Array || numeric(b)) return false;
   return valueKey(a) === valueKey(b);
 }

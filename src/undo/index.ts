@@ -20,7 +20,13 @@ export {
   rehearseUndo,
   tableChecksums,
 } from './rehearse.js';
-export { redoScript, type ScriptHeader, undoScript, writeFileAtomically } from './script.js';
+export {
+  redoScript,
+  type ScriptHeader,
+  undoScript,
+  undoScriptLines,
+  writeFileAtomically,
+} from './script.js';
 export {
   compensate,
   type GuardMode,

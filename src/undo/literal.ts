@@ -8,7 +8,19 @@
 import type { Value } from '../binlog/types.js';
 import { SalvageError } from '../errors.js';
 import type { ColumnFacts, TableFacts } from '../impact/index.js';
-import { quoteIdentifier } from '../mysql/index.js';
+import { quoteIdentifier, quoteTableName } from '../mysql/index.js';
+
+const quotedNames = new WeakMap<ColumnFacts | TableFacts, string>();
+
+/** A column's or table's quoted name, built once: an undo writes it tens of thousands of times. */
+export function quotedName(of: ColumnFacts | TableFacts): string {
+  let name = quotedNames.get(of);
+  if (name === undefined) {
+    name = 'schema' in of ? quoteTableName(of.schema, of.table) : quoteIdentifier(of.name);
+    quotedNames.set(of, name);
+  }
+  return name;
+}
 
 /** Session settings every undo statement assumes. */
 export const SESSION_SETUP = ['SET NAMES utf8mb4', "SET time_zone = '+00:00'"] as const;
@@ -38,7 +50,7 @@ export function valueLiteral(table: TableFacts, column: ColumnFacts, value: Valu
  * for text (a case or accent change is a change), bit-exact for geometry.
  */
 export function exactMatch(table: TableFacts, column: ColumnFacts, value: Value | undefined): string {
-  const name = quoteIdentifier(column.name);
+  const name = quotedName(column);
   const v = exactValue(table, column, value);
   if (v === null) return `${name} IS NULL`;
   if (GEOMETRY_TYPES.has(column.dataType)) {
@@ -57,7 +69,7 @@ export function exactMatch(table: TableFacts, column: ColumnFacts, value: Value 
 
 /** A condition an index can serve: `col = literal` (collation rules), or IS NULL. */
 export function keyMatch(table: TableFacts, column: ColumnFacts, value: Value | undefined): string {
-  const name = quoteIdentifier(column.name);
+  const name = quotedName(column);
   const v = exactValue(table, column, value);
   return v === null ? `${name} IS NULL` : `${name} = ${plainLiteral(column, v)}`;
 }

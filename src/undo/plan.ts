@@ -17,8 +17,9 @@ import {
   type Trace,
   traceBadChanges,
 } from '../impact/index.js';
-import { type Connection, queryRows, quoteTableName } from '../mysql/index.js';
+import { type Connection, queryRows } from '../mysql/index.js';
 import { type Lookup, lookupEach } from './batch.js';
+import { quotedName } from './literal.js';
 import { compensate, keyCondition, rowCondition, type UndoStatement } from './statements.js';
 
 export type ConflictPolicy = 'skip' | 'abort' | 'force';
@@ -164,7 +165,7 @@ function guardLookup(first: UndoStatement): Lookup {
   const guard = first.expect ? rowCondition(table, first.expect, 'guarded') : 'FALSE';
   return {
     what: `(${guard}) AS salvage_unchanged`,
-    from: `${quoteTableName(table.schema, table.table)} t WHERE ${keyCondition(table, identity)} LIMIT 1`,
+    from: `${quotedName(table)} t WHERE ${keyCondition(table, identity)} LIMIT 1`,
   };
 }
 
@@ -188,7 +189,7 @@ async function checkDuplicates(conn: Connection, chains: RowUndo[], trace: Trace
     conn,
     firsts.map((first) => ({
       what: 'COUNT(*) AS n',
-      from: `${quoteTableName(first.table.schema, first.table.table)} WHERE ${rowCondition(first.table, first.expect as RowImage, 'guarded')}`,
+      from: `${quotedName(first.table)} WHERE ${rowCondition(first.table, first.expect as RowImage, 'guarded')}`,
     })),
   );
   for (const [index, group] of [...groups.values()].entries()) {

@@ -4,7 +4,7 @@
  * statements in one transaction. Written to a temporary name and renamed.
  */
 import { randomBytes } from 'node:crypto';
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { open, rename, rm, writeFile } from 'node:fs/promises';
 import { SESSION_SETUP } from './literal.js';
 import type { UndoPlan } from './plan.js';
 import { writeChange } from './statements.js';
@@ -17,18 +17,20 @@ export interface ScriptHeader {
 
 /** The undo script: every statement guarded, one transaction. */
 export function undoScript(plan: UndoPlan, header: ScriptHeader): string {
-  const lines = [
-    `-- ${header.title}`,
-    `-- source: ${header.source}`,
-    `-- transactions: ${plan.transactions.map((t) => t.gtid).join(', ')}`,
-    `-- statements: ${plan.statements.length}, rows: ${plan.rows}, conflicts: ${plan.conflicts.length}${plan.onConflict ? ` (${plan.onConflict})` : ''}`,
-    '-- Each statement changes a row only while it still holds what the bad transaction left.',
-    ...SESSION_SETUP.map((s) => `${s};`),
-    'START TRANSACTION;',
-    ...plan.statements.map((s) => s.sql),
-    'COMMIT;',
-  ];
-  return `${lines.join('\n')}\n`;
+  return `${[...undoScriptLines(plan, header)].join('\n')}\n`;
+}
+
+/** The undo script line by line (no newlines), for writing it out without building it whole. */
+export function* undoScriptLines(plan: UndoPlan, header: ScriptHeader): Generator<string> {
+  yield `-- ${header.title}`;
+  yield `-- source: ${header.source}`;
+  yield `-- transactions: ${plan.transactions.map((t) => t.gtid).join(', ')}`;
+  yield `-- statements: ${plan.statements.length}, rows: ${plan.rows}, conflicts: ${plan.conflicts.length}${plan.onConflict ? ` (${plan.onConflict})` : ''}`;
+  yield '-- Each statement changes a row only while it still holds what the bad transaction left.';
+  for (const setup of SESSION_SETUP) yield `${setup};`;
+  yield 'START TRANSACTION;';
+  for (const statement of plan.statements) yield statement.sql;
+  yield 'COMMIT;';
 }
 
 /**
@@ -44,11 +46,31 @@ export function redoScript(plan: UndoPlan, header: ScriptHeader): string {
   return `${[`-- ${header.title}`, `-- source: ${header.source}`, ...SESSION_SETUP.map((s) => `${s};`), 'START TRANSACTION;', ...statements, 'COMMIT;'].join('\n')}\n`;
 }
 
-/** Writes a file whole or not at all. */
-export async function writeFileAtomically(path: string, text: string): Promise<void> {
+/** Bytes handed to the file per write: few system calls, no copy of a whole script in memory. */
+const WRITE_CHARS = 1 << 20;
+
+/** Writes a file whole or not at all: text, or lines (each followed by a newline) written in large pieces. */
+export async function writeFileAtomically(path: string, text: string | Iterable<string>): Promise<void> {
   const temporary = `${path}.${randomBytes(4).toString('hex')}.tmp`;
   try {
-    await writeFile(temporary, text, { flag: 'wx' });
+    if (typeof text === 'string') {
+      await writeFile(temporary, text, { flag: 'wx' });
+    } else {
+      const file = await open(temporary, 'wx');
+      try {
+        let piece = '';
+        for (const line of text) {
+          piece += `${line}\n`;
+          if (piece.length >= WRITE_CHARS) {
+            await file.write(piece);
+            piece = '';
+          }
+        }
+        await file.write(piece);
+      } finally {
+        await file.close();
+      }
+    }
     await rename(temporary, path);
   } catch (error) {
     await rm(temporary, { force: true });

@@ -7,8 +7,7 @@
 import type { RowImage } from '../binlog/types.js';
 import type { BadChange, ChangedRow, TableFacts } from '../impact/index.js';
 import { sameValue } from '../impact/index.js';
-import { quoteIdentifier, quoteTableName } from '../mysql/index.js';
-import { exactMatch, keyMatch, valueLiteral } from './literal.js';
+import { exactMatch, keyMatch, quotedName, valueLiteral } from './literal.js';
 
 /** One compensating statement and what it expects and leaves. */
 export interface UndoStatement {
@@ -55,11 +54,11 @@ export function invert(change: ChangedRow): ChangedRow {
 
 /** SQL that makes `change` on the live table; undefined when it changes nothing. */
 export function writeChange(table: TableFacts, change: ChangedRow, mode: GuardMode): string | undefined {
-  const name = quoteTableName(table.schema, table.table);
+  const name = quotedName(table);
   const written = table.columns.filter((c) => !c.generated);
   if (change.kind === 'insert') {
     const after = change.after ?? [];
-    const columns = written.map((c) => quoteIdentifier(c.name)).join(', ');
+    const columns = written.map(quotedName).join(', ');
     const values = written.map((c) => valueLiteral(table, c, after[c.index])).join(', ');
     // Forcing over a row that came back since means replacing it.
     const verb = mode === 'forced' && table.address.kind !== 'row' ? 'REPLACE' : 'INSERT';
@@ -71,7 +70,7 @@ export function writeChange(table: TableFacts, change: ChangedRow, mode: GuardMo
   const after = change.after ?? [];
   const set = written
     .filter((c) => !sameValue(before[c.index], after[c.index]))
-    .map((c) => `${quoteIdentifier(c.name)} = ${valueLiteral(table, c, after[c.index])}`);
+    .map((c) => `${quotedName(c)} = ${valueLiteral(table, c, after[c.index])}`);
   if (set.length === 0) return undefined;
   return `UPDATE ${name} SET ${set.join(', ')} WHERE ${where} LIMIT 1;`;
 }

@@ -12,6 +12,7 @@ import {
   rehearseUndo,
   tableChecksums,
   undoScript,
+  undoScriptLines,
   writeFileAtomically,
 } from '../../undo/index.js';
 import { addConnectionOptions, type ConnectionFlags, connectTarget } from '../connection-options.js';
@@ -91,17 +92,17 @@ export function registerUndo(program: Command): void {
         process.exitCode = 1;
         return;
       }
-      const script = undoScript(plan, header);
       if (flags.apply && !flags.yes) {
+        const script = undoScript(plan, header);
         out.document({ ...summary, applied: false, plan: script });
         out.line(script);
         out.line('-- the plan above was not applied: add --yes to apply it.');
         return;
       }
-      if (flags.out !== undefined) await writeFileAtomically(flags.out, script);
+      if (flags.out !== undefined) await writeFileAtomically(flags.out, undoScriptLines(plan, header));
       if (!flags.apply) {
         out.document({ ...summary, out: flags.out ?? null, applied: false });
-        if (flags.out === undefined) out.line(script.trimEnd());
+        if (flags.out === undefined) out.line(undoScript(plan, header).trimEnd());
         else out.line(`${plan.statements.length} statements for ${plan.rows} rows written to ${flags.out}`);
         return;
       }
