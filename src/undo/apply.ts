@@ -8,7 +8,8 @@ import type { ResultSetHeader } from 'mysql2';
 import { SalvageError } from '../errors.js';
 import { keyObject } from '../impact/index.js';
 import { type Connection, queryRows, quoteTableName } from '../mysql/index.js';
-import { SESSION_SETUP } from './literal.js';
+import { type Lookup, lookupEach } from './batch.js';
+import { quotedName, SESSION_SETUP } from './literal.js';
 import { currentRow, type UndoPlan } from './plan.js';
 import { redoScript, type ScriptHeader, writeFileAtomically } from './script.js';
 import { keyCondition, rowCondition, type UndoStatement } from './statements.js';
@@ -113,34 +114,38 @@ async function runGuarded(conn: Connection, statement: UndoStatement): Promise<v
   }
 }
 
-/** Every touched row holds its before-image now (deleted rows are gone). */
+/** Every touched row holds its before-image now (deleted rows are gone); counted a few hundred rows per query. */
 async function verifyBeforeImages(conn: Connection, plan: UndoPlan): Promise<void> {
-  const wrong: string[] = [];
+  const checks: { statement: UndoStatement; lookup: Lookup; ok: (n: number) => boolean }[] = [];
   for (const chain of plan.chains) {
     const last = chain.statements.at(-1);
     if (last === undefined) continue;
     const table = last.table;
-    const name = quoteTableName(table.schema, table.table);
-    let ok: boolean;
     if (last.restore !== undefined) {
-      const [row] = await queryRows(
-        conn,
-        `SELECT COUNT(*) AS n FROM ${name} WHERE ${rowCondition(table, last.restore, 'guarded')}`,
-      );
-      ok = Number(row?.n) >= 1;
+      const where = rowCondition(table, last.restore, 'guarded');
+      checks.push({
+        statement: last,
+        lookup: { what: 'COUNT(*) AS n', from: `${quotedName(table)} WHERE ${where}` },
+        ok: (n) => n >= 1,
+      });
     } else if (table.address.kind !== 'row' && last.expect !== undefined) {
-      const [row] = await queryRows(
-        conn,
-        `SELECT COUNT(*) AS n FROM ${name} WHERE ${keyCondition(table, last.expect)}`,
-      );
-      ok = Number(row?.n) === 0;
-    } else {
-      ok = true;
+      const where = keyCondition(table, last.expect);
+      checks.push({
+        statement: last,
+        lookup: { what: 'COUNT(*) AS n', from: `${quotedName(table)} WHERE ${where}` },
+        ok: (n) => n === 0,
+      });
     }
-    if (!ok)
-      wrong.push(
-        `${table.schema}.${table.table} ${JSON.stringify(keyObject(table, last.restore ?? last.expect ?? []))}`,
-      );
+  }
+  const counts = await lookupEach(
+    conn,
+    checks.map((c) => c.lookup),
+  );
+  const wrong: string[] = [];
+  for (const [index, check] of checks.entries()) {
+    if (check.ok(Number(counts[index]?.[0]?.n))) continue;
+    const { table, restore, expect } = check.statement;
+    wrong.push(`${table.schema}.${table.table} ${JSON.stringify(keyObject(table, restore ?? expect ?? []))}`);
   }
   if (wrong.length > 0) {
     throw new SalvageError(
