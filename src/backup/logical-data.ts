@@ -8,7 +8,13 @@
  */
 import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import type { Connection } from '../mysql/index.js';
-import { quoteIdentifier, quoteTableName, quoteValue } from '../mysql/index.js';
+import {
+  GEOMETRY_DATA_TYPES,
+  INTEGER_DATA_TYPES,
+  quoteIdentifier,
+  quoteTableName,
+  quoteValue,
+} from '../mysql/index.js';
 
 /** A column as the dump writes it. */
 export interface DumpColumn {
@@ -17,30 +23,8 @@ export interface DumpColumn {
   readonly dataType: string;
 }
 
-const NUMERIC = new Set([
-  'tinyint',
-  'smallint',
-  'mediumint',
-  'int',
-  'integer',
-  'bigint',
-  'decimal',
-  'float',
-  'double',
-  'year',
-]);
-const ALWAYS_HEX = new Set([
-  'bit',
-  'geometry',
-  'point',
-  'linestring',
-  'polygon',
-  'multipoint',
-  'multilinestring',
-  'multipolygon',
-  'geometrycollection',
-  'geomcollection',
-]);
+const NUMERIC = new Set([...INTEGER_DATA_TYPES, 'decimal', 'float', 'double', 'year']);
+const ALWAYS_HEX = new Set(['bit', ...GEOMETRY_DATA_TYPES]);
 
 type Encoder = (value: Buffer) => string;
 

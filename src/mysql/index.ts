@@ -5,8 +5,8 @@
  */
 export { type ColumnShape, describeTable, type TableShape } from './columns.js';
 export {
-  type ConnectOptions,
   type Connection,
+  type ConnectOptions,
   type ConnectTarget,
   connect,
   DEFAULT_CONNECT_TIMEOUT_MS,
@@ -22,6 +22,7 @@ export {
   type PasswordSource,
   resolveCredentials,
 } from './credentials.js';
+export { GEOMETRY_DATA_TYPES, INTEGER_DATA_TYPES } from './data-types.js';
 export {
   DEFAULT_PORT,
   type Dsn,

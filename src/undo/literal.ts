@@ -8,7 +8,7 @@
 import type { Value } from '../binlog/types.js';
 import { SalvageError } from '../errors.js';
 import type { ColumnFacts, TableFacts } from '../impact/index.js';
-import { quoteIdentifier, quoteTableName } from '../mysql/index.js';
+import { GEOMETRY_DATA_TYPES, quoteIdentifier, quoteTableName } from '../mysql/index.js';
 
 const quotedNames = new WeakMap<ColumnFacts | TableFacts, string>();
 
@@ -40,7 +40,7 @@ function isPlainText(text: string): boolean {
 export function valueLiteral(table: TableFacts, column: ColumnFacts, value: Value | undefined): string {
   const v = exactValue(table, column, value);
   if (v === null) return 'NULL';
-  if (GEOMETRY_TYPES.has(column.dataType)) return geometryLiteral(v as Uint8Array);
+  if (GEOMETRY_DATA_TYPES.has(column.dataType)) return geometryLiteral(v as Uint8Array);
   if (column.dataType === 'json' && typeof v === 'string') return `CAST(${textLiteral(v)} AS JSON)`;
   return plainLiteral(column, v);
 }
@@ -53,7 +53,7 @@ export function exactMatch(table: TableFacts, column: ColumnFacts, value: Value 
   const name = quotedName(column);
   const v = exactValue(table, column, value);
   if (v === null) return `${name} IS NULL`;
-  if (GEOMETRY_TYPES.has(column.dataType)) {
+  if (GEOMETRY_DATA_TYPES.has(column.dataType)) {
     return `CAST(${name} AS BINARY) <=> ${hex(v as Uint8Array)}`;
   }
   if (column.dataType === 'json' && typeof v === 'string')
@@ -63,7 +63,8 @@ export function exactMatch(table: TableFacts, column: ColumnFacts, value: Value 
       column.charset === 'utf8mb4' ? textLiteral(v) : `CONVERT(${textLiteral(v)} USING ${column.charset})`;
     return `CAST(${name} AS BINARY) <=> CAST(${converted} AS BINARY)`;
   }
-  if (column.charset !== undefined && v instanceof Uint8Array) return `CAST(${name} AS BINARY) <=> ${hex(v)}`;
+  if (column.charset !== undefined && v instanceof Uint8Array)
+    return `CAST(${name} AS BINARY) <=> ${bytesLiteral(v)}`;
   return `${name} <=> ${plainLiteral(column, v)}`;
 }
 
@@ -109,8 +110,8 @@ function plainLiteral(column: ColumnFacts, value: Exact): string {
   if (typeof value === 'bigint') return value.toString();
   if (typeof value === 'number') return numberLiteral(column, value);
   if (value instanceof Uint8Array) {
-    if (column.charset !== undefined) return hex(value);
-    return hex(padBinary(column, value));
+    if (column.charset !== undefined) return bytesLiteral(value);
+    return bytesLiteral(padBinary(column, value));
   }
   if (column.dataType === 'decimal') {
     if (!/^-?\d+(\.\d+)?$/.test(value)) throw notExact(column, `DECIMAL value ${value}`);
@@ -120,7 +121,7 @@ function plainLiteral(column: ColumnFacts, value: Exact): string {
     if (!/^-?[\d :.-]+$/.test(value)) throw notExact(column, `temporal value ${value}`);
     return `'${value}'`;
   }
-  if (column.charset === undefined) return hex(padBinary(column, Buffer.from(value, 'utf8')));
+  if (column.charset === undefined) return bytesLiteral(padBinary(column, Buffer.from(value, 'utf8')));
   return textLiteral(value);
 }
 
@@ -139,6 +140,17 @@ function numberLiteral(column: ColumnFacts, value: number): string {
 function textLiteral(text: string): string {
   if (isPlainText(text)) return `_utf8mb4'${text}'`;
   return `_utf8mb4 X'${Buffer.from(text, 'utf8').toString('hex')}'`;
+}
+
+/**
+ * A binary string: `_binary'text'` when every byte is printable ASCII other
+ * than quote and backslash (the same bytes under any sql_mode, half the size
+ * of hex, and readable), else X'..'.
+ */
+function bytesLiteral(bytes: Uint8Array): string {
+  for (const byte of bytes)
+    if (byte < 0x20 || byte > 0x7e || byte === 0x27 || byte === 0x5c) return hex(bytes);
+  return `_binary'${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1')}'`;
 }
 
 function hex(bytes: Uint8Array): string {
@@ -164,18 +176,6 @@ function padBinary(column: ColumnFacts, bytes: Uint8Array): Uint8Array {
   padded.set(bytes);
   return padded;
 }
-
-const GEOMETRY_TYPES = new Set([
-  'geometry',
-  'geomcollection',
-  'point',
-  'linestring',
-  'polygon',
-  'multipoint',
-  'multilinestring',
-  'multipolygon',
-  'geometrycollection',
-]);
 
 /** The stored form is a 4-byte little-endian SRID followed by the WKB. */
 function geometryLiteral(bytes: Uint8Array): string {

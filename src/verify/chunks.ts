@@ -11,11 +11,11 @@
 import {
   type ColumnShape,
   type Connection,
+  INTEGER_DATA_TYPES,
   queryRows,
   quoteIdentifier,
   type TableShape,
 } from '../mysql/index.js';
-import { INTEGER_TYPES } from './row-hash.js';
 import { quoteTable, type TableRef } from './tables.js';
 
 /** A key column's value as the driver returns it (BIGINT and DECIMAL as strings, bytes as a Buffer). */
@@ -77,7 +77,7 @@ export async function planChunks(
   };
   if (key.kind === 'none' || estimatedRows <= chunkRows * 1.5) return single;
   const first = shape.columns.find((c) => c.name === key.columns[0]) as ColumnShape;
-  if (INTEGER_TYPES.has(first.dataType)) {
+  if (INTEGER_DATA_TYPES.has(first.dataType)) {
     return (await integerRanges(conn, ref, key, first, Math.ceil(estimatedRows / chunkRows))) ?? single;
   }
   return keyWalk(conn, ref, key, chunkRows);

@@ -34,16 +34,6 @@ const NUMERIC_AS_TEXT = new Set([
 
 const FLOATING = new Set(['float', 'double', 'real', 'double precision']);
 
-/** The integer types whose values can be split into ranges arithmetically. */
-export const INTEGER_TYPES: ReadonlySet<string> = new Set([
-  'tinyint',
-  'smallint',
-  'mediumint',
-  'int',
-  'integer',
-  'bigint',
-]);
-
 /** The columns a row hash covers: stored ones, in the given order. */
 export function hashedColumns(columns: readonly ColumnShape[]): ColumnShape[] {
   return columns.filter((c) => !c.generated);

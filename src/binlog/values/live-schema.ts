@@ -7,24 +7,13 @@
  * facts would be applied to the wrong values.
  */
 import { SalvageError } from '../../errors.js';
-import type { TableShape } from '../../mysql/index.js';
+import { GEOMETRY_DATA_TYPES, type TableShape } from '../../mysql/index.js';
 import { type ColumnDef, ColumnType, type TableMapDetails } from '../types.js';
 import { BINARY_COLLATION, collationOfCharset } from './charset.js';
 import { MariadbCompressedType } from './compressed-column.js';
 
 const TEXT_TYPES = ['char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext', 'json', 'enum', 'set'];
 const BINARY_TYPES = ['binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob'];
-const GEOMETRY_TYPES = [
-  'geometry',
-  'point',
-  'linestring',
-  'polygon',
-  'multipoint',
-  'multilinestring',
-  'multipolygon',
-  'geometrycollection',
-  'geomcollection',
-];
 
 /** DATA_TYPEs each binlog column type can stand for. */
 const DATA_TYPES: ReadonlyMap<number, readonly string[]> = new Map<number, readonly string[]>([
@@ -53,7 +42,7 @@ const DATA_TYPES: ReadonlyMap<number, readonly string[]> = new Map<number, reado
   [ColumnType.ENUM, ['enum']],
   [ColumnType.SET, ['set']],
   [ColumnType.BLOB, [...BINARY_TYPES.slice(2), ...TEXT_TYPES.slice(2, 7)]],
-  [ColumnType.GEOMETRY, GEOMETRY_TYPES],
+  [ColumnType.GEOMETRY, [...GEOMETRY_DATA_TYPES]],
   [ColumnType.JSON, ['json']],
   [ColumnType.VECTOR, ['vector']],
   [MariadbCompressedType.VARCHAR, ['varchar', 'varbinary']],
