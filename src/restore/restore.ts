@@ -171,6 +171,8 @@ export async function restoreToPoint(options: RestoreOptions): Promise<RestoreRe
       skip: new Set(options.skip ?? []),
       tables: options.tables ? new Set(options.tables) : undefined,
       preserveGtids,
+      // A new sandbox serves nothing else yet: its commits need not each reach the disk.
+      relaxDurability: restored.sandbox !== undefined,
       signal: options.signal,
       onTransaction: () => {
         seen++;

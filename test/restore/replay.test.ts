@@ -96,7 +96,7 @@ describe('replayBinlog', () => {
   it('gives the same tables in batches as one statement at a time, and both equal the source', async () => {
     const [one, batched, tiny] = await Promise.all([
       replayInto(0),
-      replayInto(undefined),
+      replayInto(undefined, true),
       // Batches closing inside transactions and a statement bigger than the batch.
       replayInto(4096),
     ]);
@@ -106,6 +106,12 @@ describe('replayBinlog', () => {
     expect(batched.result.replayed).toBe(one.result.replayed);
     expect(tiny.result.replayed).toBe(one.result.replayed);
     expect(batched.result.last).toEqual(one.result.last);
+    // Per-commit redo log flushes are back on after a replay that turned them off.
+    const [flush] = await sql<{ f: string }>(
+      batched.server,
+      'SELECT @@global.innodb_flush_log_at_trx_commit AS f',
+    );
+    expect(String(flush?.f)).toBe('1');
     const [gtids] = await sql<{ pos: string }>(source, 'SELECT @@gtid_binlog_pos AS pos');
     for (const { server } of [one, batched, tiny]) {
       const [row] = await sql<{ pos: string }>(server, 'SELECT @@gtid_binlog_pos AS pos');
