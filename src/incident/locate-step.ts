@@ -6,6 +6,7 @@
 import { SalvageError } from '../errors.js';
 import { type LocateQuery, locate } from '../locate/index.js';
 import type { ConnectTarget } from '../mysql/index.js';
+import { statementPattern } from '../timeline/index.js';
 import type { JsonObject } from './journal.js';
 import { toJsonObject } from './json.js';
 
@@ -18,7 +19,7 @@ export async function locateBadChange(
   const query: LocateQuery =
     search.migration !== null
       ? { kind: 'migration', id: search.migration }
-      : { kind: 'grep', pattern: new RegExp(search.grep ?? '') };
+      : { kind: 'grep', pattern: statementPattern(search.grep ?? '') };
   const result = await locate({ source, query, limit: SHOWN_CANDIDATES });
   const best = result.candidates[0]!;
   const gtid = best.transaction.gtid;

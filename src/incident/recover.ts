@@ -16,6 +16,7 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { SalvageError } from '../errors.js';
+import { statementPattern } from '../timeline/index.js';
 import {
   type ConnectionSettings,
   defaultIncidentDir,
@@ -81,7 +82,7 @@ export async function recover(options: RecoverOptions): Promise<IncidentOutcome>
       },
     );
   }
-  if (options.grep !== undefined) checkRegex(options.grep);
+  if (options.grep !== undefined) statementPattern(options.grep);
   const dir = resolve(options.incidentDir ?? defaultIncidentDir());
   if (await exists(journalPath(dir))) {
     throw new SalvageError('INCIDENT_EXISTS', `${dir} already holds an incident.`, {
@@ -159,17 +160,6 @@ async function drive(
     beforeDone: context.crashPoint,
   });
   return incidentOutcome(dir, journal.entries(), run.stoppedBefore !== undefined);
-}
-
-function checkRegex(text: string): void {
-  try {
-    new RegExp(text);
-  } catch (error) {
-    throw new SalvageError(
-      'BAD_INPUT',
-      `--grep ${text} is not a valid regular expression: ${(error as Error).message}.`,
-    );
-  }
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -14,6 +14,7 @@ import {
   formatInstant,
   matchesTransaction,
   parseTime,
+  statementPattern,
   systemTimeZone,
   type TimelineFilter,
 } from '../../timeline/index.js';
@@ -83,7 +84,7 @@ export function registerBinlog(program: Command): void {
       since: flags.since === undefined ? undefined : parseTime(flags.since, zone),
       until: flags.until === undefined ? undefined : parseTime(flags.until, zone),
       tables: flags.table,
-      grep: flags.grep === undefined ? undefined : compileRegex(flags.grep),
+      grep: flags.grep === undefined ? undefined : statementPattern(flags.grep),
       gtids: flags.gtid,
     };
     const batches = readBinlogBatches(binlogInput(files, flags), {
@@ -151,17 +152,6 @@ function binlogInput(files: string[], flags: SourceFlags): BinlogInput {
   if (flags.source !== undefined) return { server: connectTarget(flags.source, flags), until: 'end' };
   if (flags.dir !== undefined) return { dir: flags.dir };
   return { files };
-}
-
-function compileRegex(text: string): RegExp {
-  try {
-    return new RegExp(text, 'i');
-  } catch (error) {
-    throw new SalvageError(
-      'USAGE',
-      `--grep ${JSON.stringify(text)} is not a valid regular expression: ${(error as Error).message}`,
-    );
-  }
 }
 
 function noticePrinter(out: Output): (notice: BinlogNotice) => void {

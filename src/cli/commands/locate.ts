@@ -11,7 +11,7 @@ import {
   locate,
   shorten,
 } from '../../locate/index.js';
-import { formatInstant, parseTime, systemTimeZone } from '../../timeline/index.js';
+import { formatInstant, parseTime, statementPattern, systemTimeZone } from '../../timeline/index.js';
 import { addConnectionOptions, type ConnectionFlags, connectTarget } from '../connection-options.js';
 import { createOutput, type Output } from '../output.js';
 import { globalOptions } from '../program.js';
@@ -99,7 +99,7 @@ function queryOf(flags: LocateFlags, zone: string): LocateQuery {
     throw new SalvageError('USAGE', '--since/--until go with --table');
   }
   if (flags.migration !== undefined) return { kind: 'migration', id: flags.migration };
-  if (flags.grep !== undefined) return { kind: 'grep', pattern: compileRegex(flags.grep) };
+  if (flags.grep !== undefined) return { kind: 'grep', pattern: statementPattern(flags.grep) };
   const table = flags.table as string;
   if (!/^[^.]+\.[^.]+$/.test(table))
     throw new SalvageError('USAGE', `--table ${table}: write it as db.table`);
@@ -109,17 +109,6 @@ function queryOf(flags: LocateFlags, zone: string): LocateQuery {
     since: flags.since === undefined ? undefined : parseTime(flags.since, zone),
     until: flags.until === undefined ? undefined : parseTime(flags.until, zone),
   };
-}
-
-function compileRegex(text: string): RegExp {
-  try {
-    return new RegExp(text, 'i');
-  } catch (error) {
-    throw new SalvageError(
-      'USAGE',
-      `--grep ${JSON.stringify(text)} is not a valid regular expression: ${(error as Error).message}`,
-    );
-  }
 }
 
 function parseLimit(text: string): number {
