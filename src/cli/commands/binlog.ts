@@ -4,6 +4,7 @@ import {
   type BinlogInput,
   type BinlogNotice,
   eventTypeName,
+  type RowCounts,
   readBinlogBatches,
   rowsEventLines,
   type Transaction,
@@ -168,20 +169,33 @@ function noticePrinter(out: Output): (notice: BinlogNotice) => void {
   };
 }
 
+/**
+ * The NDJSON line of a transaction, written out by hand: the same text as
+ * JSON.stringify of {gtid, file, start, end, ts, tsSource, serverId,
+ * threadId, statement, rows, complete} without building that object per
+ * transaction. Table keys always hold a dot, so none is an array index that
+ * JSON.stringify would have moved to the front.
+ */
 function transactionJson(tx: Transaction): string {
-  return `${JSON.stringify({
-    gtid: tx.gtid ?? null,
-    file: tx.file,
-    start: tx.start,
-    end: tx.end,
-    ts: tx.ts,
-    tsSource: tx.tsSource,
-    serverId: tx.serverId,
-    threadId: tx.threadId ?? null,
-    statement: tx.statements.length > 0 ? tx.statements.join(';\n') : null,
-    rows: tx.rows,
-    complete: tx.complete,
-  })}\n`;
+  let rows = '';
+  for (const table in tx.rows) {
+    const c = tx.rows[table] as RowCounts;
+    rows += `${rows === '' ? '' : ','}${quoted(table)}:{"insert":${c.insert},"update":${c.update},"delete":${c.delete}}`;
+  }
+  const statement = tx.statements.length > 0 ? JSON.stringify(tx.statements.join(';\n')) : 'null';
+  return `{"gtid":${tx.gtid === undefined ? 'null' : JSON.stringify(tx.gtid)},"file":${quoted(tx.file)},"start":${tx.start},"end":${tx.end},"ts":${tx.ts},"tsSource":"${tx.tsSource}","serverId":${tx.serverId},"threadId":${tx.threadId ?? 'null'},"statement":${statement},"rows":{${rows}},"complete":${tx.complete}}\n`;
+}
+
+const quotedNames = new Map<string, string>();
+
+/** A file or table name as a JSON string, cached: a binlog names few of them. */
+function quoted(name: string): string {
+  let text = quotedNames.get(name);
+  if (text === undefined) {
+    text = JSON.stringify(name);
+    if (quotedNames.size < 10_000) quotedNames.set(name, text);
+  }
+  return text;
 }
 
 function transactionLine(tx: Transaction, zone: string): string {
