@@ -5,11 +5,12 @@
  * reports (or, in strict mode, refuses) events it cannot decode.
  */
 import { SalvageError } from '../errors.js';
+import { ByteReader } from './byte-reader.js';
 import { crc32 } from './crc32.js';
 import { EventFlag, EventType, eventTypeName } from './event-types.js';
 import { type BinlogFormat, DEFAULT_FORMAT } from './events/format-description.js';
-import { EVENT_HEADER_LENGTH } from './events/header.js';
-import { type BinlogEvent, decodeEvent } from './events/index.js';
+import { decodeEventHeader, EVENT_HEADER_LENGTH } from './events/header.js';
+import { type BinlogEvent, decodeEvent, type EventLocation } from './events/index.js';
 import { mayChangeData } from './events/other.js';
 import { RowsEventFlag } from './events/rows-event.js';
 import type { BinlogNotice } from './sources/files.js';
@@ -27,6 +28,9 @@ export interface EventStreamOptions {
   /** Told once per unknown event type (and about truncation, by the file source). */
   readonly onNotice?: (notice: BinlogNotice) => void;
 }
+
+/** Distinct TABLE_MAP bodies remembered (the cache starts over beyond this). */
+const TABLE_MAP_CACHE_SIZE = 4096;
 
 /** Decodes a RawEvent stream; breaking out of the loop closes the source. */
 export async function* decodeEvents(
@@ -78,6 +82,8 @@ function eventDecoder(options: EventStreamOptions): (raw: RawEvent, out: BinlogE
     switch (event.kind) {
       case 'format-description':
         format = event.format;
+        // The same bytes may decode differently under another format.
+        tableMaps = new Map();
         break;
       case 'table-map':
         tables.set(event.table.tableId, event.table);
@@ -138,6 +144,35 @@ function eventDecoder(options: EventStreamOptions): (raw: RawEvent, out: BinlogE
     }
   };
 
+  /**
+   * Decoded TABLE_MAP bodies by their first six bytes (the table id): most
+   * servers re-log the same map in every transaction, so an identical body
+   * shares the TableMapDetails decoded before instead of decoding it again.
+   */
+  let tableMaps = new Map<number, { body: Buffer; table: TableMapDetails }>();
+  const decodeTableMapOnce = (bytes: Buffer, where: EventLocation): BinlogEvent => {
+    const bodyEnd = bytes.length - (format.checksum ? 4 : 0);
+    if (bodyEnd >= EVENT_HEADER_LENGTH + 6) {
+      const key = bytes.readUIntLE(EVENT_HEADER_LENGTH, 6);
+      const known = tableMaps.get(key);
+      if (known !== undefined && known.body.compare(bytes, EVENT_HEADER_LENGTH, bodyEnd) === 0) {
+        const header = decodeEventHeader(
+          new ByteReader(bytes, 0, bodyEnd, where),
+          where.file,
+          where.position,
+        );
+        return { kind: 'table-map', header, table: known.table };
+      }
+    }
+    const event = decodeEvent(bytes, 0, bytes.length, format, format.checksum, where);
+    if (event.kind === 'table-map' && bodyEnd >= EVENT_HEADER_LENGTH + 6) {
+      if (tableMaps.size >= TABLE_MAP_CACHE_SIZE) tableMaps = new Map();
+      const body = Buffer.from(bytes.subarray(EVENT_HEADER_LENGTH, bodyEnd));
+      tableMaps.set(bytes.readUIntLE(EVENT_HEADER_LENGTH, 6), { body, table: event.table });
+    }
+    return event;
+  };
+
   return (raw, out) => {
     if (raw.file !== currentFile) {
       currentFile = raw.file;
@@ -153,7 +188,10 @@ function eventDecoder(options: EventStreamOptions): (raw: RawEvent, out: BinlogE
       );
     }
     const isFde = bytes[4] === EventType.FORMAT_DESCRIPTION;
-    const event = decodeEvent(bytes, 0, bytes.length, format, format.checksum && !isFde, where);
+    const event =
+      bytes[4] === EventType.TABLE_MAP
+        ? decodeTableMapOnce(bytes, where)
+        : decodeEvent(bytes, 0, bytes.length, format, format.checksum && !isFde, where);
     const checked = event.kind === 'format-description' ? event.checksumAlgorithm === 1 : format.checksum;
     if (verify && checked) verifyChecksum(bytes, isFde, where);
     out.push(admit(event));
