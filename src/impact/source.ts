@@ -150,8 +150,11 @@ async function* changesOfFilesFrom(
   const first = basename(files[start.fileIndex] as string);
   const raw = keepEvents(
     readBinlogFilesBatches({ files: files.slice(start.fileIndex) }),
-    // The format description (each file's first event) governs how the rest decodes.
-    (event) => event.file !== first || event.position >= start.position || typeCode(event) === FORMAT,
+    // The format description (each file's first event) governs how the rest decodes; the
+    // statement text logged beside row events is never read here.
+    (event) =>
+      !ANNOTATIONS.has(typeCode(event)) &&
+      (event.file !== first || event.position >= start.position || typeCode(event) === FORMAT),
   );
   yield* changesOfBatches(decodeEventBatches(raw, { strict: true }), startAt);
 }
@@ -174,6 +177,8 @@ async function findTransactionStart(
 }
 
 const FORMAT = EventType.FORMAT_DESCRIPTION;
+/** MariaDB's ANNOTATE_ROWS and MySQL's ROWS_QUERY: the statement behind row events, for people. */
+const ANNOTATIONS: ReadonlySet<number> = new Set([EventType.ANNOTATE_ROWS, EventType.ROWS_QUERY]);
 /** The events a transaction-finding pass decodes. */
 const HEADS: ReadonlySet<number> = new Set([
   FORMAT,
