@@ -84,7 +84,7 @@ export function readBinlog(
 }
 
 /**
- * The same events as readBinlog in batches (from files, one per chunk read;
+ * The same events as readBinlog in batches (from files, up to 64 events of one chunk read;
  * from a server, one per event): whole-binlog readers loop over a batch
  * synchronously and await once per batch instead of once per event.
  */
