@@ -26,6 +26,19 @@ function buildTables(): Uint32Array {
 }
 
 /**
+ * A 32-bit view of the whole buffer, kept for the next call: events come as
+ * views into one reused read buffer, and a view per event was garbage.
+ */
+let lastWords: Uint32Array | undefined;
+
+function wordsOf(buffer: ArrayBufferLike): Uint32Array {
+  if (lastWords === undefined || lastWords.buffer !== buffer) {
+    lastWords = new Uint32Array(buffer, 0, buffer.byteLength >>> 2);
+  }
+  return lastWords;
+}
+
+/**
  * CRC-32 of `bytes[start..end)`, continuing from `crc` (0 for a fresh
  * checksum). The aligned middle is read as 32-bit words (little-endian
  * hosts: x86, ARM), eight bytes per step.
@@ -37,9 +50,10 @@ export function crc32(bytes: Uint8Array, start = 0, end = bytes.length, crc = 0)
   const base = bytes.byteOffset;
   while (i < end && ((base + i) & 3) !== 0)
     c = (t[(c ^ (bytes[i++] as number)) & 0xff] as number) ^ (c >>> 8);
-  const words = new Uint32Array(bytes.buffer, base + i, (end - i) >>> 2);
-  const pairs = LITTLE_ENDIAN ? words.length & ~1 : 0;
-  for (let w = 0; w < pairs; w += 2) {
+  const words = wordsOf(bytes.buffer);
+  const pairs = LITTLE_ENDIAN ? ((end - i) >>> 2) & ~1 : 0;
+  const first = (base + i) >>> 2;
+  for (let w = first; w < first + pairs; w += 2) {
     const a = c ^ (words[w] as number);
     const b = words[w + 1] as number;
     c =
