@@ -4,6 +4,8 @@
  * checked against the live server) against `mariadb-binlog --flashback` on
  * the same byte range, interleaved in the same run.
  * Usage (through run.sh): [--size-mb N] [--transactions N] [--repetitions N] [--no-write]
+ *   [--baseline DIR]: also time the salvage build in DIR (its bench/binlog/salvage.js), an
+ *   earlier commit compiled the way run.sh compiles this one, for before/after in the same run.
  */
 import { spawn } from 'node:child_process';
 import { mkdir, stat } from 'node:fs/promises';
@@ -47,6 +49,7 @@ async function main(): Promise<void> {
       transactions: { type: 'string', default: '5000' },
       repetitions: { type: 'string', default: '3' },
       'no-write': { type: 'boolean', default: false },
+      baseline: { type: 'string' },
     },
   });
   const wanted = Number(values.transactions);
@@ -103,12 +106,21 @@ async function main(): Promise<void> {
         ],
       },
     ];
+    if (values.baseline !== undefined) {
+      const entry = join(resolve(values.baseline), 'bench', 'binlog', 'salvage.js');
+      const undo = contenders[1] as Contender;
+      const args = undo.args.map((a) => (a === salvageEntry ? entry : a));
+      args[args.indexOf('--out') + 1] = join(outDir, 'undo-baseline.sql');
+      contenders.push({ name: 'salvage undo --out, baseline build', program: process.execPath, args });
+    }
     const results = await compare(contenders, repetitions, log);
     const report = describe(results, {
       bytes,
       transactions: range.length,
       rows: rowCount,
       repetitions,
+      options: process.argv.slice(2).join(' '),
+      byteRange: `${first.start}-${end}`,
       loadBefore,
       loadAfter: loadAverages(),
     });
@@ -142,6 +154,9 @@ interface Context {
   readonly transactions: number;
   readonly rows: number;
   readonly repetitions: number;
+  /** The options run.sh was given, and the byte range flashback reads. */
+  readonly options: string;
+  readonly byteRange: string;
   readonly loadBefore: string;
   readonly loadAfter: string;
 }
@@ -151,22 +166,32 @@ function describe(results: readonly Summary[], context: Context): string {
   const salvage = results[1] as Summary;
   const ratio = reference.medianWallMs / salvage.medianWallMs;
   return [
-    `Run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC by \`bench/undo/run.sh\`: the last ` +
-      `${context.transactions} transactions (${context.rows} row changes) of a ` +
-      `${(context.bytes / 2 ** 20).toFixed(0)} MB sysbench oltp_write_only binlog. salvage reads the ` +
-      'binlog files, checks every row against the live sandbox (conflict guard) and writes the SQL; ' +
-      'mariadb-binlog --flashback reads the same byte range and writes reversed row events. ' +
+    `Run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC by \`bench/undo/run.sh ${context.options}\`: ` +
+      `the last ${context.transactions} transactions (${context.rows} row changes) of a ` +
+      `${(context.bytes / 2 ** 20).toFixed(0)} MB sysbench oltp_write_only binlog (byte range ${context.byteRange}). ` +
+      'salvage reads the binlog files given the GTIDs, checks every row against the live sandbox (conflict ' +
+      'guard, `--on-conflict skip`) and writes the SQL; `mariadb-binlog --flashback --start-position ' +
+      '--stop-position` reads the same byte range and writes reversed row events. ' +
       `${context.repetitions} interleaved repetitions.`,
     '',
     markdownTable(
-      ['command', 'median wall s', 'min wall s', 'median CPU s', 'peak RSS MB', 'speed vs flashback'],
+      [
+        'command',
+        'median wall s',
+        'min wall s',
+        'median CPU s',
+        'peak RSS MB',
+        'speed vs flashback (wall)',
+        'speed vs flashback (CPU)',
+      ],
       results.map((r) => [
         `\`${r.name}\``,
         seconds(r.medianWallMs),
         seconds(r.minWallMs),
         seconds(r.medianCpuMs),
         mb(r.maxRssKb),
-        r === reference ? '1.00×' : `${(reference.medianWallMs / r.medianWallMs).toFixed(2)}×`,
+        `${(reference.medianWallMs / r.medianWallMs).toFixed(2)}×`,
+        `${(reference.medianCpuMs / r.medianCpuMs).toFixed(2)}×`,
       ]),
     ),
     '',
