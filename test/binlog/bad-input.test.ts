@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readBinlog, readRowChanges, readTransactions } from '../../src/binlog/index.js';
 import { isSalvageError } from '../../src/errors.js';
-import { MYSQL8_FIXTURES } from '../support/fixtures.js';
+import { MYSQL8_FIXTURES } from '../support/paths.js';
 
 const FIXTURES = MYSQL8_FIXTURES;
 let tmp: string;

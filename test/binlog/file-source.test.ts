@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { readBinlogFile, readBinlogFileBatches } from '../../src/binlog/index.js';
-import { MYSQL8_FIXTURES } from '../support/fixtures.js';
+import { MYSQL8_FIXTURES } from '../support/paths.js';
 
 const FIXTURES = MYSQL8_FIXTURES;
 

@@ -16,7 +16,7 @@ import {
   readTransactions,
   type Transaction,
 } from '../../src/binlog/index.js';
-import { MYSQL8_FIXTURES } from '../support/fixtures.js';
+import { MYSQL8_FIXTURES } from '../support/paths.js';
 
 const FIXTURES = MYSQL8_FIXTURES;
 let tmp: string;

@@ -15,7 +15,7 @@ import {
   type TableMapDetails,
 } from '../../src/binlog/index.js';
 import { countRows, skipValue } from '../../src/binlog/row-count.js';
-import { MYSQL8_FIXTURES } from '../support/fixtures.js';
+import { MYSQL8_FIXTURES } from '../support/paths.js';
 
 const FIXTURES = MYSQL8_FIXTURES;
 

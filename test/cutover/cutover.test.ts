@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, salvage } from '../incident/support.js';
+import { salvage } from '../incident/support.js';
 import { type Sandbox, sql, startSandbox } from '../support/sandbox.js';
 
 let work: string;
@@ -63,7 +63,6 @@ async function readOnly(server: Sandbox): Promise<number> {
 }
 
 beforeAll(async () => {
-  await ensureBuilt();
   work = await mkdtemp(join(tmpdir(), 'salvage-cutover-'));
   const binary = haproxyBinary();
   [a, b] = await Promise.all([startSandbox({ binlog: false }), startSandbox({ binlog: false })]);

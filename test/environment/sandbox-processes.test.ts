@@ -11,10 +11,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listSandboxes, removeOrphanedSandboxes } from '../../src/environment/index.js';
+import { runSalvage } from '../support/cli.js';
 import { isProcessAlive } from '../support/sandbox.js';
 
 const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
-const salvage = join(root, 'bin', 'salvage');
 
 function run(
   program: string,
@@ -46,10 +46,6 @@ const leftovers: number[] = [];
 
 beforeAll(async () => {
   home = await mkdtemp(join(tmpdir(), 'salvage-home-'));
-  // bin/salvage builds dist/ when it is stale; the child process below imports it.
-  const built = await run(process.execPath, [salvage, '--version']);
-  expect(built.stderr).toBe('');
-  expect(built.code).toBe(0);
 });
 
 afterAll(async () => {
@@ -60,7 +56,7 @@ afterAll(async () => {
 describe('salvage sandbox CLI', () => {
   it('creates a detached sandbox the mariadb client can use, lists it, and destroys it by DSN', async () => {
     const env = { SALVAGE_HOME: home };
-    const created = await run(process.execPath, [salvage, 'sandbox', 'create', '--json'], env);
+    const created = await runSalvage(['sandbox', 'create', '--json'], { env });
     expect(created.stderr).toBe('');
     expect(created.code).toBe(0);
     const sandbox = JSON.parse(created.stdout) as { dsn: string; port: number; pid: number; datadir: string };
@@ -84,16 +80,12 @@ describe('salvage sandbox CLI', () => {
     expect(client.stderr).toBe('');
     expect(client.stdout.trim().split('\t')).toEqual(['1', 'ROW']);
 
-    const listed = await run(process.execPath, [salvage, 'sandbox', 'list', '--json'], env);
+    const listed = await runSalvage(['sandbox', 'list', '--json'], { env });
     expect(listed.code).toBe(0);
     const { sandboxes } = JSON.parse(listed.stdout) as { sandboxes: { dsn: string; running: boolean }[] };
     expect(sandboxes).toEqual([expect.objectContaining({ dsn: sandbox.dsn, running: true })]);
 
-    const destroyed = await run(
-      process.execPath,
-      [salvage, 'sandbox', 'destroy', sandbox.dsn, '--json'],
-      env,
-    );
+    const destroyed = await runSalvage(['sandbox', 'destroy', sandbox.dsn, '--json'], { env });
     expect(destroyed.code).toBe(0);
     expect(JSON.parse(destroyed.stdout)).toEqual({ destroyed: [expect.stringMatching(/^sandbox-/)] });
     expect(await waitUntilGone(sandbox.pid, 5_000)).toBe(true);
@@ -103,14 +95,10 @@ describe('salvage sandbox CLI', () => {
 
   it('answers a bad port and an unknown sandbox with usage errors and their codes', async () => {
     const env = { SALVAGE_HOME: home };
-    const badPort = await run(
-      process.execPath,
-      [salvage, 'sandbox', 'create', '--port', '99999', '--json'],
-      env,
-    );
+    const badPort = await runSalvage(['sandbox', 'create', '--port', '99999', '--json'], { env });
     expect(badPort.code).toBe(2);
     expect(JSON.parse(badPort.stdout)).toMatchObject({ error: { code: 'USAGE' } });
-    const unknown = await run(process.execPath, [salvage, 'sandbox', 'destroy', 'no-such-sandbox'], env);
+    const unknown = await runSalvage(['sandbox', 'destroy', 'no-such-sandbox'], { env });
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('SANDBOX_NOT_FOUND');
   });

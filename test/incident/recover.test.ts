@@ -21,7 +21,7 @@ import {
 } from '../../src/demo/index.js';
 import { incidentSandboxName } from '../../src/incident/index.js';
 import { connect, type Sandbox, startSandbox } from '../support/sandbox.js';
-import { destroyIncidentSandbox, ensureBuilt, portOf, salvage, shopChecksums } from './support.js';
+import { destroyIncidentSandbox, portOf, salvage, shopChecksums } from './support.js';
 
 const CUSTOMERS = 40;
 let work: string;
@@ -57,7 +57,6 @@ async function lastGtid(server: Sandbox): Promise<string> {
 }
 
 beforeAll(async () => {
-  await ensureBuilt();
   work = await mkdtemp(join(tmpdir(), 'salvage-recover-'));
   repo = pathToFileURL(join(work, 'repo')).href;
   [production, twin] = await Promise.all([startSandbox(), startSandbox()]);

@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJournal } from '../../src/incident/index.js';
-import { ensureBuilt, salvage } from './support.js';
+import { salvage } from './support.js';
 
 const run = promisify(execFile);
 let work: string;
@@ -23,7 +23,6 @@ const T0 = 1_716_000_000;
 const BUCKETS = [5, 8, 0, 12, 300, 7, 9, 4];
 
 beforeAll(async () => {
-  await ensureBuilt();
   work = await mkdtemp(join(tmpdir(), 'salvage-report-'));
   dir = join(work, 'incident');
   await mkdir(dir);

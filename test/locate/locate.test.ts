@@ -4,7 +4,6 @@
  * without WHERE inside migration V3 and inside a Knex migration, then later
  * writes. The bad transactions' GTIDs come from the server (@@last_gtid).
  */
-import { execFile } from 'node:child_process';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,9 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SalvageError } from '../../src/errors.js';
 import { locate } from '../../src/locate/index.js';
 import { parseDsn, resolveTarget } from '../../src/mysql/index.js';
+import { type CliRun, runSalvage } from '../support/cli.js';
 import { connect, type Sandbox, sql, startSandbox } from '../support/sandbox.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 const KNEX_BAD = '20240502120000_reset_prices.js';
 
 let server: Sandbox;
@@ -110,24 +109,8 @@ async function loadWorkload(): Promise<void> {
   }
 }
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function salvage(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [join(ROOT, 'bin', 'salvage'), ...args],
-      { timeout: 240_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
+function salvage(...args: string[]): Promise<CliRun> {
+  return runSalvage(args);
 }
 
 const target = (database?: string) =>
@@ -143,14 +126,6 @@ async function thrown(promise: Promise<unknown>): Promise<SalvageError> {
 }
 
 beforeAll(async () => {
-  // bin/salvage rebuilds dist/ when a source is newer; build it now so the runs below do not race that.
-  await new Promise<void>((resolve) =>
-    execFile(
-      process.execPath,
-      [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json')],
-      () => resolve(),
-    ),
-  );
   server = await startSandbox();
   binlogDir = join(server.dir, 'binlog');
   await loadWorkload();

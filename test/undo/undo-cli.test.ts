@@ -7,8 +7,8 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runSalvageInProcess } from '../support/cli.js';
 import { type Sandbox, sql, startSandbox, TEST_SANDBOX_BASE } from '../support/sandbox.js';
 
 let server: Sandbox;
@@ -24,27 +24,9 @@ async function gtidNow(): Promise<string> {
   return String(row?.g);
 }
 
-/** Runs the CLI in-process and returns its exit status and stdout. */
-async function salvage(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
-  process.exitCode = undefined;
-  try {
-    const status = await main(args);
-    return { status, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    process.exitCode = undefined;
-  }
+/** Runs the CLI in this process. */
+function salvage(...args: string[]): ReturnType<typeof runSalvageInProcess> {
+  return runSalvageInProcess(args);
 }
 
 async function statuses(): Promise<string[]> {
@@ -84,7 +66,7 @@ afterAll(() => {
 describe('salvage impact', () => {
   it('counts the rows and finds exactly the later writes to them', async () => {
     const run = await salvage('impact', '--source', server.dsn, '--gtid', bad, '--dir', binlogDir, '--json');
-    expect(run.status, run.stderr + run.stdout).toBe(0);
+    expect(run.code, run.stderr + run.stdout).toBe(0);
     const report = JSON.parse(run.stdout);
     expect(report.tables).toEqual([
       {
@@ -121,7 +103,7 @@ describe('salvage undo', () => {
       binlogDir,
       '--json',
     );
-    expect(run.status).toBe(2);
+    expect(run.code).toBe(2);
     expect(JSON.parse(run.stdout).error.code).toBe('GTID_NOT_FOUND');
   });
 
@@ -139,7 +121,7 @@ describe('salvage undo', () => {
       out,
       '--json',
     );
-    expect(run.status).toBe(1);
+    expect(run.code).toBe(1);
     const result = JSON.parse(run.stdout);
     expect(result.rows).toBe(8);
     const conflicts = result.conflicts.map(
@@ -170,7 +152,7 @@ describe('salvage undo', () => {
       'skip',
       '--apply',
     );
-    expect(run.status).toBe(0);
+    expect(run.code).toBe(0);
     expect(run.stdout).toContain('UPDATE `app`.`accounts`');
     expect(await checksum()).toBe(before);
   });
@@ -199,7 +181,7 @@ describe('salvage undo', () => {
       join(work, 'rehearsed.sql'),
       '--json',
     );
-    expect(run.status, run.stdout).toBe(1);
+    expect(run.code, run.stdout).toBe(1);
     expect(JSON.parse(run.stdout).error.code).toBe('CHECK_FAILED');
     expect(await checksum()).toBe(before);
   });
@@ -228,7 +210,7 @@ describe('salvage undo', () => {
       out,
       '--json',
     );
-    expect(run.status, run.stdout + run.stderr).toBe(0);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
     const result = JSON.parse(run.stdout);
     expect(result).toMatchObject({ statements: 8, rows: 8, applied: true, sameAsRehearsal: true });
     const expected = Array.from({ length: 20 }, (_, i) =>

@@ -1,61 +1,14 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CliRun, runSalvage } from '../support/cli.js';
 import { type Sandbox, sql, startSandbox } from '../support/sandbox.js';
 import { loadShop } from './fixtures.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-let entry: string;
-let buildDir: string | undefined;
-
-/**
- * Compiles src/ into a private directory once: bin/salvage rebuilds dist/
- * whenever any source is newer and refuses to run when any file in the tree
- * fails to type-check; tsc still emits, and this test needs only our commands.
- */
-async function buildCli(): Promise<void> {
-  // A private root beside the build: version.js reads ../package.json, and packages resolve from node_modules.
-  buildDir = await mkdtemp(join(tmpdir(), 'salvage-cli-build-'));
-  await symlink(join(ROOT, 'package.json'), join(buildDir, 'package.json'));
-  await symlink(join(ROOT, 'node_modules'), join(buildDir, 'node_modules'));
-  const out = join(buildDir, 'dist');
-  await new Promise<void>((resolve) => {
-    execFile(
-      process.execPath,
-      [
-        join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
-        '-p',
-        join(ROOT, 'tsconfig.build.json'),
-        '--outDir',
-        out,
-      ],
-      () => resolve(),
-    );
-  });
-  entry = join(out, 'cli', 'main.js');
-}
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /** salvage as a real process, without any password in its environment. */
-function salvage(...args: string[]): Promise<Run> {
-  const env: NodeJS.ProcessEnv = { ...process.env, SALVAGE_HOME: home };
-  delete env.SALVAGE_PASSWORD;
-  delete env.MYSQL_PWD;
-  return new Promise((resolve) => {
-    const run = `const { main } = await import(${JSON.stringify(entry)}); process.exitCode = await main(process.argv.slice(1));`;
-    const argv = ['--input-type=module', '-e', run, ...args];
-    execFile(process.execPath, argv, { env, timeout: 120_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
+function salvage(...args: string[]): Promise<CliRun> {
+  return runSalvage(args, { env: { SALVAGE_HOME: home, SALVAGE_PASSWORD: undefined, MYSQL_PWD: undefined } });
 }
 
 let source: Sandbox;
@@ -66,11 +19,10 @@ beforeAll(async () => {
   [source, target] = await Promise.all([startSandbox({ binlog: false }), startSandbox({ binlog: false })]);
   await Promise.all([loadShop(source), loadShop(target)]);
   home = await mkdtemp(join(tmpdir(), 'salvage-cli-'));
-  await buildCli();
 }, 240_000);
 
 afterAll(async () => {
-  if (buildDir) await rm(buildDir, { recursive: true, force: true });
+  await rm(home, { recursive: true, force: true });
 });
 
 describe('verify, snapshot, detect, freeze as processes', () => {

@@ -9,7 +9,7 @@ import { rowsReader } from '../../../src/binlog/events/rows-event.js';
 import { decodeRows, type RowImages } from '../../../src/binlog/rows.js';
 import { readBinlogFile } from '../../../src/binlog/sources/files.js';
 import type { RowOperation, TableMapDetails } from '../../../src/binlog/types.js';
-import { MYSQL8_FIXTURES } from '../../support/fixtures.js';
+import { MYSQL8_FIXTURES } from '../../support/paths.js';
 
 export const FIXTURES = MYSQL8_FIXTURES;
 

@@ -10,3 +10,6 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
  */
 export const MYSQL8_FIXTURES: string =
   process.env.SALVAGE_MYSQL8_FIXTURES ?? join(ROOT, '..', 'shared', 'fixtures', 'mysql8');
+
+/** The command users run: builds dist/ when stale, then runs the CLI. */
+export const BIN: string = join(ROOT, 'bin', 'salvage');
