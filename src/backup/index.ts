@@ -41,6 +41,7 @@ export {
   checkBackupFile,
   type IncompleteBackup,
   listBackups,
+  oldestBackupTime,
   openBackupFile,
   openRepository,
   type Repository,

@@ -381,3 +381,10 @@ class HashingStream extends Transform {
     return this.#digest;
   }
 }
+
+/** When the oldest complete backup was started; undefined for an empty repository. */
+export async function oldestBackupTime(repo: Repository): Promise<Date | undefined> {
+  const { backups } = await listBackups(repo);
+  const starts = backups.map((backup) => Date.parse(backup.startedAt)).filter(Number.isFinite);
+  return starts.length === 0 ? undefined : new Date(Math.min(...starts));
+}

@@ -1,43 +1,26 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBackup } from '../../src/backup/index.js';
 import { parseDsn, resolveTarget, withConnection } from '../../src/mysql/index.js';
 import { type Check, runPreflight } from '../../src/preflight/index.js';
+import { type CliRun, runSalvage } from '../support/cli.js';
 import { type Sandbox, sql, startSandbox } from '../support/sandbox.js';
 
-const BIN = join(import.meta.dirname, '..', '..', 'bin', 'salvage');
 const PASSWORD = 'Pw-9f3k!zq7';
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 let ready: Sandbox;
 let noBinlog: Sandbox;
 let home: string;
 
 /** Runs the CLI as a real process, with no password source but those given. */
-function salvage(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const childEnv = { PATH: process.env.PATH ?? '', HOME: home, ...env };
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { env: childEnv, timeout: 60_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
+function salvage(args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
+  return runSalvage(args, { inheritEnv: false, env: { HOME: home, ...env } });
 }
 
-function checksOf(run: Run): Map<string, Check> {
+function checksOf(run: CliRun): Map<string, Check> {
   const report = JSON.parse(run.stdout) as { checks: Check[] };
   return new Map(report.checks.map((check) => [check.id, check]));
 }
@@ -182,6 +165,31 @@ describe('connecting', () => {
     const run = await salvage(['preflight', '--source', 'mysql://root@127.0.0.1:notaport']);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/BAD_DSN.*port "notaport" is not a number/);
+  });
+});
+
+describe('preflight --repo', () => {
+  it('compares binlog retention with the oldest backup in the repository', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'salvage-preflight-repo-'));
+    const repo = `file://${dir}`;
+    try {
+      await createBackup({
+        source: resolveTarget(parseDsn(ready.dsn), { env: {}, home }),
+        repo,
+        method: 'logical',
+      });
+      await sql(ready, 'SET GLOBAL binlog_expire_logs_seconds = 86400');
+      const run = await salvage(['preflight', '--source', ready.dsn, '--repo', repo, '--json']);
+      const retention = checksOf(run).get('binlog.retention');
+      expect(retention?.status).toBe('pass');
+      expect(retention?.message).toMatch(/longer than the oldest backup's age/);
+      const missing = await salvage(['preflight', '--source', ready.dsn, '--repo', `file://${dir}/none`]);
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toMatch(/REPOSITORY_NOT_FOUND/);
+    } finally {
+      await sql(ready, 'SET GLOBAL binlog_expire_logs_seconds = 0');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

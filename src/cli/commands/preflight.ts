@@ -1,5 +1,6 @@
 /** salvage preflight: is the source server ready for exact recovery? */
 import type { Command } from 'commander';
+import { oldestBackupTime, openRepository } from '../../backup/index.js';
 import { describeTarget, withConnection } from '../../mysql/index.js';
 import { type Check, type PreflightReport, runPreflight } from '../../preflight/index.js';
 import { addConnectionOptions, type ConnectionFlags, connectTarget } from '../connection-options.js';
@@ -20,10 +21,10 @@ export function registerPreflight(program: Command): void {
     .action(async (flags: PreflightFlags, self: Command) => {
       const out = createOutput(globalOptions(self).json);
       const target = connectTarget(flags.source, flags);
-      if (flags.repo !== undefined) {
-        out.note('salvage: note: backup repositories cannot be read yet; retention is checked without them.');
-      }
-      const report = await withConnection(target, (conn) => runPreflight(conn));
+      // Opened before connecting, so a bad --repo is a usage error even when the server is down.
+      const repo = flags.repo === undefined ? undefined : await openRepository(flags.repo);
+      const backups = repo && { oldestBackupTime: () => oldestBackupTime(repo) };
+      const report = await withConnection(target, (conn) => runPreflight(conn, { backups }));
       printReport(out, describeTarget(target), report);
       if (!report.ok) process.exitCode = 1;
     });
