@@ -179,9 +179,10 @@ async function findTransactionStart(
 const FORMAT = EventType.FORMAT_DESCRIPTION;
 /** MariaDB's ANNOTATE_ROWS and MySQL's ROWS_QUERY: the statement behind row events, for people. */
 const ANNOTATIONS: ReadonlySet<number> = new Set([EventType.ANNOTATE_ROWS, EventType.ROWS_QUERY]);
-/** The events a transaction-finding pass decodes. */
+/** The events a transaction-finding pass decodes; START_ENCRYPTION so an encrypted file is refused, not misread. */
 const HEADS: ReadonlySet<number> = new Set([
   FORMAT,
+  EventType.START_ENCRYPTION,
   EventType.GTID,
   EventType.GTID_TAGGED,
   EventType.MARIADB_GTID,
