@@ -1,6 +1,6 @@
 /** salvage binlog archive: copy a server's binary logs into a backup repository. */
 import type { Command } from 'commander';
-import { type ArchiveResult, archiveBinlogs } from '../../backup/index.js';
+import type { ArchiveResult } from '../../backup/index.js';
 import { describeTarget } from '../../mysql/index.js';
 import { addConnectionOptions, type ConnectionFlags, connectTarget } from '../connection-options.js';
 import { createOutput } from '../output.js';
@@ -36,6 +36,8 @@ export function registerBinlogArchive(program: Command): void {
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
       try {
+        // Loaded here: `binlog timeline` and `rows` share this group and need none of the backup module.
+        const { archiveBinlogs } = await import('../../backup/index.js');
         const result = await archiveBinlogs({
           source,
           repo: flags.repo,
