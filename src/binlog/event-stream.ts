@@ -4,7 +4,8 @@
  * their TABLE_MAP, expands TRANSACTION_PAYLOADs into their inner events, and
  * reports (or, in strict mode, refuses) events it cannot decode.
  */
-import { SalvageError } from '../errors.js';
+import { isSalvageError, SalvageError } from '../errors.js';
+import type { TableShape } from '../mysql/index.js';
 import { ByteReader } from './byte-reader.js';
 import { crc32 } from './crc32.js';
 import { EventFlag, EventType, eventTypeName } from './event-types.js';
@@ -15,6 +16,7 @@ import { mayChangeData } from './events/other.js';
 import { RowsEventFlag } from './events/rows-event.js';
 import type { BinlogNotice } from './sources/files.js';
 import type { RawEvent, TableMapDetails } from './types.js';
+import { withLiveSchema } from './values/live-schema.js';
 
 export interface EventStreamOptions {
   /** Check every CRC32 (default true); false reads damaged files anyway. */
@@ -27,6 +29,14 @@ export interface EventStreamOptions {
   readonly strict?: boolean;
   /** Told once per unknown event type (and about truncation, by the file source). */
   readonly onNotice?: (notice: BinlogNotice) => void;
+  /**
+   * The live server's tables, keyed `db.table` (describeAllTables): column
+   * names, signedness and charsets a MINIMAL-metadata binlog lacks are taken
+   * from them. When given (even empty), a table whose facts neither the
+   * binlog nor this map supply is reported once (onNotice); readers that
+   * need no column names leave it out.
+   */
+  readonly liveSchema?: ReadonlyMap<string, TableShape>;
 }
 
 /** Distinct TABLE_MAP bodies remembered (the cache starts over beyond this). */
@@ -85,9 +95,12 @@ function eventDecoder(options: EventStreamOptions): (raw: RawEvent, out: BinlogE
         // The same bytes may decode differently under another format.
         tableMaps = new Map();
         break;
-      case 'table-map':
-        tables.set(event.table.tableId, event.table);
+      case 'table-map': {
+        const table = completeTable(event.table, event.header.file, event.header.position);
+        tables.set(table.tableId, table);
+        if (table !== event.table) return { ...event, table };
         break;
+      }
       case 'rows': {
         const table = tables.get(event.tableId);
         if (!table) {
@@ -127,6 +140,37 @@ function eventDecoder(options: EventStreamOptions): (raw: RawEvent, out: BinlogE
         break;
     }
     return event;
+  };
+
+  const completed = new WeakMap<TableMapDetails, TableMapDetails>();
+  const incomplete = new Set<string>();
+  const completeTable = (table: TableMapDetails, file: string, position: number): TableMapDetails => {
+    if (options.liveSchema === undefined) return table;
+    const known = completed.get(table);
+    if (known !== undefined) return known;
+    const name = `${table.database}.${table.table}`;
+    const named = table.columns.every((column) => column.name !== undefined);
+    const shape = options.liveSchema?.get(name);
+    let result = table;
+    let reason: string | undefined;
+    if (shape !== undefined) {
+      try {
+        result = withLiveSchema(table, shape);
+      } catch (error) {
+        if (!isSalvageError(error)) throw error;
+        reason = named
+          ? `${error.message}; values are decoded with the binlog's own column facts`
+          : `${error.message}; its columns are shown as @1, @2...`;
+      }
+    } else if (!named) {
+      reason = `the binlog has no column names for ${name} (binlog_row_metadata=MINIMAL) and no server supplied them (give --source, a server that has the table): its columns are shown as @1, @2...`;
+    }
+    if (reason !== undefined && !incomplete.has(name)) {
+      incomplete.add(name);
+      options.onNotice?.({ kind: 'column-facts-missing', file, position, table: name, reason });
+    }
+    completed.set(table, result);
+    return result;
   };
 
   const notice = (type: number, file: string, position: number, flags: number, unknown: boolean): void => {

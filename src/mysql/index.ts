@@ -3,7 +3,7 @@
  * introspection (flavor, version, binlog settings, GTID state, identity,
  * table shapes, grants) and SQL quoting.
  */
-export { type ColumnShape, describeTable, type TableShape } from './columns.js';
+export { type ColumnShape, describeAllTables, describeTable, type TableShape } from './columns.js';
 export {
   type Connection,
   type ConnectOptions,

@@ -37,6 +37,14 @@ export type BinlogNotice =
       readonly file: string;
       readonly position: number;
       readonly type: number;
+    }
+  | {
+      /** A table whose column names (or signedness, charsets) neither the binlog nor the server gave. */
+      readonly kind: 'column-facts-missing';
+      readonly file: string;
+      readonly position: number;
+      readonly table: string;
+      readonly reason: string;
     };
 
 export interface FileSourceOptions {

@@ -11,6 +11,7 @@ import {
   TransactionAssembler,
 } from '../../binlog/index.js';
 import { SalvageError } from '../../errors.js';
+import { describeAllTables, withConnection } from '../../mysql/index.js';
 import {
   formatInstant,
   matchesTransaction,
@@ -117,9 +118,13 @@ export function registerBinlog(program: Command): void {
     );
   addSourceOptions(rows).action(async (files: string[], flags: RowsFlags, self: Command) => {
     const out = createOutput(globalOptions(self).json);
-    const batches = readBinlogBatches(binlogInput(files, flags), {
+    const input = binlogInput(files, flags);
+    // MINIMAL row metadata has no column names: a live server can supply them.
+    const liveSchema = 'server' in input ? await withConnection(input.server, describeAllTables) : new Map();
+    const batches = readBinlogBatches(input, {
       verify: flags.verify,
       onNotice: noticePrinter(out),
+      liveSchema,
     });
     const gtids = flags.gtid.length > 0 ? new Set(flags.gtid) : undefined;
     const sink = chunkedStdout();
@@ -157,7 +162,9 @@ function binlogInput(files: string[], flags: SourceFlags): BinlogInput {
 
 function noticePrinter(out: Output): (notice: BinlogNotice) => void {
   return (notice) => {
-    if (notice.kind === 'truncated') {
+    if (notice.kind === 'column-facts-missing') {
+      out.note(`salvage: warning: ${notice.reason}`);
+    } else if (notice.kind === 'truncated') {
       out.note(
         `salvage: warning: ${notice.file} ends inside the event at ${notice.position} (${notice.missingBytes} bytes missing): it is still being written or was cut; read up to the last whole event`,
       );
