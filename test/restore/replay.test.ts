@@ -28,10 +28,16 @@ async function* sourceEvents(): AsyncGenerator<EventWithBytes> {
 
 async function replayInto(
   batchBytes: number | undefined,
+  relaxDurability = false,
 ): Promise<{ server: Sandbox; result: ReplayResult }> {
   const server = await startSandbox();
   stopped.push(server);
-  const result = await replayBinlog({ target: sandboxTarget(server), events: sourceEvents(), batchBytes });
+  const result = await replayBinlog({
+    target: sandboxTarget(server),
+    events: sourceEvents(),
+    batchBytes,
+    relaxDurability,
+  });
   return { server, result };
 }
 
