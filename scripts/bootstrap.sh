@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(mariadb-server mariadb-backup mariadb-client)
-# Test machines: a real HAProxy for the cutover tests, Chromium to render the HTML report.
-packages+=(haproxy chromium)
+# --test: also what the test suite needs: a real HAProxy for the cutover
+# tests, Chromium to render the HTML report.
+[[ ${1:-} == --test ]] && packages+=(haproxy chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
