@@ -9,8 +9,9 @@
  * Speed comes from sending each transaction's rows events as one BINLOG
  * statement (mariadb-binlog sends one per statement, after several SETs),
  * from repeating session settings only when they change, and from sending
- * several statements per round trip (replay-batch.ts): the same statements in
- * the same order on the same session, so the result is the same as one by one.
+ * several statements per query and several queries in flight (replay-batch.ts):
+ * the same statements in the same order on the same session, so the result is
+ * the same as one by one.
  */
 
 import type { EventWithBytes } from '../backup/index.js';
@@ -102,12 +103,13 @@ export async function replayBinlog(options: ReplayOptions): Promise<ReplayResult
   let checksums = false;
   let group: Group = newGroup();
   const tableNames = new Map<number, string>();
+  let batch: StatementBatch<Outcome> | undefined;
   try {
     const restoreDurability = options.relaxDurability ? await relaxDurability(conn) : undefined;
     const collations = await readCollations(conn);
     const session = new SessionContext(collations);
     const limit = batched ? await batchLimit(conn, options.batchBytes ?? DEFAULT_BATCH_BYTES) : 0;
-    const batch = new StatementBatch<Outcome>(conn, limit, (outcomes) => {
+    batch = new StatementBatch<Outcome>(conn, limit, (outcomes) => {
       for (const { tx, applied } of outcomes) {
         if (applied) {
           replayed++;
@@ -127,7 +129,11 @@ export async function replayBinlog(options: ReplayOptions): Promise<ReplayResult
         case 'format-description':
           checksums = event.checksumAlgorithm === 1;
           // Outside any transaction: the server needs it to read the row events that follow.
-          await batch.add(binlogStatement([raw.bytes]), true);
+          await batch.add(
+            binlogStatement([raw.bytes]),
+            true,
+            `format description at ${event.header.file}:${event.header.position}`,
+          );
           break;
         case 'mariadb-gtid':
           if (event.xa) throw unsupported(event, 'XA transactions are not replayed');
@@ -186,9 +192,10 @@ export async function replayBinlog(options: ReplayOptions): Promise<ReplayResult
       } else if (!group.relevant && tables !== undefined) {
         filtered++;
       } else {
+        const where = describeTransaction(tx);
         for (const step of group.steps) {
-          if ('sql' in step) await batch.add(step.sql);
-          else await batch.add(binlogStatement(step.rows), true);
+          if ('sql' in step) await batch.add(step.sql, false, where);
+          else await batch.add(binlogStatement(step.rows), true, where);
         }
         applied = true;
       }
@@ -209,6 +216,8 @@ export async function replayBinlog(options: ReplayOptions): Promise<ReplayResult
       );
     }
   } finally {
+    // Queries may still be in flight after a failure; the server answers them before the session ends.
+    await batch?.close();
     await conn.end().catch(() => conn.destroy());
   }
   return { replayed, skipped, filtered, last, seconds: Math.round(performance.now() - started) / 1000 };
