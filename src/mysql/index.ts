@@ -24,6 +24,12 @@ export {
 } from './credentials.js';
 export { GEOMETRY_DATA_TYPES, INTEGER_DATA_TYPES } from './data-types.js';
 export {
+  type ConnectionInternals,
+  connectionInternals,
+  type IncomingPacket,
+  type QueuedCommand,
+} from './driver-internals.js';
+export {
   DEFAULT_PORT,
   type Dsn,
   type Endpoint,

@@ -8,28 +8,12 @@
  * mysql2 internals used: addCommand, stream, sequenceId, destroy
  * (lib/base/connection.js) and the packet object (lib/packets/packet.js).
  */
-import type { Connection } from '../mysql/index.js';
-
-/** The mysql2 packet as a command sees it. */
-interface IncomingPacket {
-  readonly buffer: Buffer;
-  readonly offset: number;
-  readonly end: number;
-  isError(): boolean;
-  isEOF(): boolean;
-  asError(encoding?: string): Error;
-}
-
-interface ConnectionInternals {
-  readonly clientEncoding?: string;
-  sequenceId: number;
-  readonly stream: { write(data: Buffer): boolean; destroy(): void };
-  addCommand(command: {
-    execute(packet: IncomingPacket | undefined, connection: ConnectionInternals): boolean;
-    onResult(error: Error): void;
-  }): unknown;
-  destroy(): void;
-}
+import {
+  type Connection,
+  type ConnectionInternals,
+  connectionInternals,
+  type IncomingPacket,
+} from '../mysql/index.js';
 
 /** How a query ended: `replies` statements succeeded; `error` is the next one's error, if any. */
 export interface QueryOutcome {
@@ -70,7 +54,7 @@ export class QueryPipeline {
     private readonly maxQueries: number,
     private readonly maxBytes: number,
   ) {
-    this.internals = (conn as unknown as { connection: ConnectionInternals }).connection;
+    this.internals = connectionInternals(conn);
   }
 
   /** Writes one query once there is room in the window; `done` gets its outcome later. */

@@ -3,41 +3,16 @@
  * decodes events itself and knows nothing of MariaDB, so the dump is a small
  * command object of ours on mysql2's command queue: it writes the raw
  * COM_BINLOG_DUMP(_GTID) payload and hands back each event packet's bytes.
- * This file is the only one that touches mysql2 internals (addCommand,
- * writePacket, the packet object), all documented in lib/base/connection.js.
+ * The mysql2 internals it uses are typed in src/mysql/driver-internals.ts.
  */
-import { type Connection, type ConnectTarget, connect } from '../../mysql/index.js';
-
-/** The mysql2 packet as a command sees it (lib/packets/packet.js). */
-interface IncomingPacket {
-  readonly buffer: Buffer;
-  readonly offset: number;
-  readonly end: number;
-  isError(): boolean;
-  isEOF(): boolean;
-  asError(encoding?: string): Error;
-}
-
-/** What mysql2 asks of a command: `execute` per packet (first with none), `onResult` on fatal errors. */
-interface QueuedCommand {
-  execute(packet: IncomingPacket | undefined, connection: ConnectionInternals): boolean;
-  onResult(error: Error): void;
-}
-
-/** The parts of mysql2's callback Connection used here; most are not in its typings. */
-interface ConnectionInternals {
-  readonly clientEncoding?: string;
-  readonly stream: { destroy(): void; pause(): void; resume(): void };
-  addCommand(command: QueuedCommand): unknown;
-  writePacket(packet: {
-    length(): number;
-    writeHeader(sequenceId: number): void;
-    readonly buffer: Buffer;
-  }): void;
-  _resetSequenceId(): void;
-  destroy(): void;
-  on(event: 'error', listener: (error: Error) => void): unknown;
-}
+import {
+  type Connection,
+  type ConnectionInternals,
+  type ConnectTarget,
+  connect,
+  connectionInternals,
+  type QueuedCommand,
+} from '../../mysql/index.js';
 
 /** A connection opened for a dump. */
 export interface WireConnection {
@@ -53,7 +28,7 @@ export interface WireConnection {
 /** Opens a connection through src/mysql (TLS, credentials, connect errors) and reaches under it for the dump. */
 export async function openWire(target: ConnectTarget): Promise<WireConnection> {
   const connection = await connect(target);
-  const internals = (connection as unknown as { connection: ConnectionInternals }).connection;
+  const internals = connectionInternals(connection);
   // Errors after the handshake reach the dump through onResult; this keeps a late one from crashing the process.
   connection.on('error', () => undefined);
   return {
