@@ -178,7 +178,10 @@ export const ErrorCodes = {
     exit: 2,
     hint: 'Locate by --grep or --table instead, or report the tool and its history table so salvage learns it.',
   },
-  MIGRATION_NOT_FOUND: { exit: 2, hint: 'Give one of the ids listed (the version, or the start of the name).' },
+  MIGRATION_NOT_FOUND: {
+    exit: 2,
+    hint: 'Give one of the ids listed (the version, or the start of the name).',
+  },
   MIGRATION_NOT_IN_BINLOG: {
     exit: 2,
     hint: 'The history row was written without binary logging (sql_log_bin=0) or its binlogs are gone: read the archive with --dir DIR, or locate by --grep.',

@@ -17,50 +17,58 @@ const MARIADB_VARCHAR_COMPRESSED = MariadbCompressedType.VARCHAR;
 
 /** Moves the reader past one non-NULL value of `column`. */
 export function skipValue(r: ByteReader, column: ColumnDef): void {
+  r.skip(valueLength(r, column));
+}
+
+/**
+ * The length of one non-NULL value of `column`, after reading its length
+ * prefix when it has one (the reader then stands at the value's bytes).
+ */
+function valueLength(r: ByteReader, column: ColumnDef): number {
   const meta = column.meta;
   switch (column.type) {
     case ColumnType.TINY:
     case ColumnType.YEAR:
-      return r.skip(1);
+      return 1;
     case ColumnType.SHORT:
-      return r.skip(2);
+      return 2;
     case ColumnType.INT24:
     case ColumnType.DATE:
     case ColumnType.NEWDATE:
     case ColumnType.TIME:
-      return r.skip(3);
+      return 3;
     case ColumnType.LONG:
     case ColumnType.FLOAT:
     case ColumnType.TIMESTAMP:
-      return r.skip(4);
+      return 4;
     case ColumnType.LONGLONG:
     case ColumnType.DOUBLE:
     case ColumnType.DATETIME:
-      return r.skip(8);
+      return 8;
     case ColumnType.TIME2:
-      return r.skip(3 + ((meta + 1) >> 1));
+      return 3 + ((meta + 1) >> 1);
     case ColumnType.TIMESTAMP2:
-      return r.skip(4 + ((meta + 1) >> 1));
+      return 4 + ((meta + 1) >> 1);
     case ColumnType.DATETIME2:
-      return r.skip(5 + ((meta + 1) >> 1));
+      return 5 + ((meta + 1) >> 1);
     case ColumnType.NEWDECIMAL:
-      return r.skip(decimalBinarySize(meta >>> 8, meta & 0xff));
+      return decimalBinarySize(meta >>> 8, meta & 0xff);
     case ColumnType.BIT:
-      return r.skip((meta >>> 8) + ((meta & 0xff) > 0 ? 1 : 0));
+      return (meta >>> 8) + ((meta & 0xff) > 0 ? 1 : 0);
     case ColumnType.VARCHAR:
     case ColumnType.VAR_STRING:
     case MARIADB_VARCHAR_COMPRESSED:
-      return r.skip(meta > 255 ? r.u16() : r.u8());
+      return meta > 255 ? r.u16() : r.u8();
     case ColumnType.ENUM:
     case ColumnType.SET:
-      return r.skip(meta & 0xff);
+      return meta & 0xff;
     case ColumnType.STRING: {
       const high = meta >>> 8;
       const low = meta & 0xff;
-      if (high === ColumnType.ENUM || high === ColumnType.SET) return r.skip(low);
+      if (high === ColumnType.ENUM || high === ColumnType.SET) return low;
       // CHAR over 255 bytes keeps two length bits, inverted, in the real-type byte.
       const maxLength = high !== 0 && (high & 0x30) !== 0x30 ? low | (((high & 0x30) ^ 0x30) << 4) : low;
-      return r.skip(maxLength > 255 ? r.u16() : r.u8());
+      return maxLength > 255 ? r.u16() : r.u8();
     }
     case ColumnType.BLOB:
     case ColumnType.TINY_BLOB:
@@ -70,7 +78,7 @@ export function skipValue(r: ByteReader, column: ColumnDef): void {
     case ColumnType.VECTOR:
     case ColumnType.JSON:
     case MARIADB_BLOB_COMPRESSED:
-      return r.skip(r.uintLE(meta));
+      return r.uintLE(meta);
     default:
       throw r.corrupt(`column type ${column.type} has no known length; the row cannot be skipped`);
   }
