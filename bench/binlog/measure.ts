@@ -141,3 +141,22 @@ export async function writeResultsSection(file: string, name: string, body: stri
   const next = [...lines.slice(0, start), ...section, ...lines.slice(end)];
   await writeFile(file, `${next.join('\n').trimEnd()}\n`);
 }
+
+/** Runs a node script and hands each line of its stdout to `onLine`, without holding the output. */
+export function eachLine(args: readonly string[], onLine: (line: string) => void): Promise<void> {
+  return new Promise((resolveDone, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let rest = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      const lines = (rest + chunk).split('\n');
+      rest = lines.pop() ?? '';
+      for (const line of lines) onLine(line);
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (rest.length > 0) onLine(rest);
+      if (code === 0) resolveDone();
+      else reject(new Error(`${args.slice(1, 3).join(' ')} exited with ${code}`));
+    });
+  });
+}

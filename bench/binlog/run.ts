@@ -4,7 +4,7 @@
  * against `salvage binlog timeline --json` and `salvage binlog rows --json`.
  * Usage (through run.sh): [--size-mb N] [--repetitions N] [--reuse] [--no-write]
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,7 @@ import { readBinlogFiles } from '../../src/binlog/index.js';
 import {
   type Contender,
   compare,
+  eachLine,
   loadAverages,
   markdownTable,
   mb,
@@ -142,24 +143,6 @@ async function countContent(files: readonly string[]): Promise<Counts> {
     rows++;
   });
   return { events, transactions, rows, timelineRows };
-}
-
-function eachLine(args: readonly string[], onLine: (line: string) => void): Promise<void> {
-  return new Promise((resolveDone, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    let rest = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      const lines = (rest + chunk).split('\n');
-      rest = lines.pop() ?? '';
-      for (const line of lines) onLine(line);
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (rest.length > 0) onLine(rest);
-      if (code === 0) resolveDone();
-      else reject(new Error(`salvage ${args[1]} ${args[2]} exited with ${code}`));
-    });
-  });
 }
 
 interface Context {

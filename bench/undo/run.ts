@@ -7,7 +7,6 @@
  *   [--baseline DIR]: also time the salvage build in DIR (its bench/binlog/salvage.js), an
  *   earlier commit compiled the way run.sh compiles this one, for before/after in the same run.
  */
-import { spawn } from 'node:child_process';
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +14,7 @@ import { parseArgs } from 'node:util';
 import {
   type Contender,
   compare,
+  eachLine,
   loadAverages,
   markdownTable,
   mb,
@@ -129,24 +129,6 @@ async function main(): Promise<void> {
   } finally {
     await workload.close();
   }
-}
-
-function eachLine(args: readonly string[], onLine: (line: string) => void): Promise<void> {
-  return new Promise((done, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    let rest = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      const lines = (rest + chunk).split('\n');
-      rest = lines.pop() ?? '';
-      for (const line of lines) onLine(line);
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (rest.length > 0) onLine(rest);
-      if (code === 0) done();
-      else reject(new Error(`salvage ${args.slice(1, 3).join(' ')} exited with ${code}`));
-    });
-  });
 }
 
 interface Context {

@@ -14,6 +14,7 @@ import { z } from 'zod';
 import type { RawEvent } from '../binlog/index.js';
 import { SalvageError } from '../errors.js';
 import { splitRawEvents } from './archive-events.js';
+import { ServerIdentitySchema } from './manifest.js';
 import type { Repository } from './repository.js';
 import { readJson, writeJson } from './storage.js';
 
@@ -36,15 +37,7 @@ export type ArchivedFile = z.infer<typeof ArchivedFileSchema>;
 
 export const ArchiveIndexSchema = z.object({
   format: z.literal(1),
-  server: z.object({
-    flavor: z.enum(['mysql', 'mariadb']),
-    version: z.string(),
-    serverId: z.number().int(),
-    serverUuid: z.string().optional(),
-    hostname: z.string(),
-    port: z.number().int(),
-    datadir: z.string(),
-  }),
+  server: ServerIdentitySchema,
   files: z.array(ArchivedFileSchema),
 });
 export type ArchiveIndex = z.infer<typeof ArchiveIndexSchema>;

@@ -9,7 +9,8 @@ import { z } from 'zod';
 export const BACKUP_METHODS = ['physical', 'logical'] as const;
 export type BackupMethod = (typeof BACKUP_METHODS)[number];
 
-const ServerIdentitySchema = z.object({
+/** A server's identity as manifests and archive indexes store it. */
+export const ServerIdentitySchema = z.object({
   flavor: z.enum(['mysql', 'mariadb']),
   version: z.string(),
   serverId: z.number().int(),

@@ -91,7 +91,8 @@ export interface ServerDescription {
   readonly variables: ReadonlyMap<string, string>;
 }
 
-const VARIABLES = [
+/** What a server's identity is read from (readServerIdentity). */
+const IDENTITY_VARIABLES = [
   'version',
   'version_comment',
   'hostname',
@@ -99,6 +100,10 @@ const VARIABLES = [
   'datadir',
   'server_id',
   'server_uuid',
+];
+
+const VARIABLES = [
+  ...IDENTITY_VARIABLES,
   'log_bin',
   'log_bin_basename',
   'binlog_format',
@@ -140,17 +145,7 @@ export async function describeServer(conn: Connection): Promise<ServerDescriptio
 
 /** Only the identity: cheap enough to check before every write. */
 export async function readServerIdentity(conn: Connection): Promise<ServerIdentity> {
-  return identityFrom(
-    await readVariables(conn, [
-      'version',
-      'version_comment',
-      'hostname',
-      'port',
-      'datadir',
-      'server_id',
-      'server_uuid',
-    ]),
-  );
+  return identityFrom(await readVariables(conn, IDENTITY_VARIABLES));
 }
 
 /**
