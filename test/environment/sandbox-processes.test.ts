@@ -58,7 +58,7 @@ describe('salvage sandbox CLI', () => {
     const env = { SALVAGE_HOME: home };
     const created = await runSalvage(['sandbox', 'create', '--json'], { env });
     expect(created.stderr).toBe('');
-    expect(created.code).toBe(0);
+    expect(created.code, created.stdout).toBe(0);
     const sandbox = JSON.parse(created.stdout) as { dsn: string; port: number; pid: number; datadir: string };
     leftovers.push(sandbox.pid);
     expect(sandbox.dsn).toBe(`mysql://root@127.0.0.1:${sandbox.port}`);
