@@ -326,6 +326,8 @@ function serverArgs(binaries: ServerBinaries, layout: Layout, config: ServerConf
     `--port=${config.port}`,
     '--bind-address=127.0.0.1',
     `--socket=${layout.socket}`,
+    // Its own temporary files, not the shared /tmp where other processes clean up.
+    `--tmpdir=${layout.runDir}`,
     `--pid-file=${join(layout.runDir, 'mysqld.pid')}`,
     `--log-error=${layout.errorLog}`,
     '--skip-name-resolve',

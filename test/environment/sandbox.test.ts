@@ -53,6 +53,7 @@ describe('sandbox lifecycle', () => {
       'socket',
       'performance_schema',
       'skip_name_resolve',
+      'tmpdir',
     ]);
     expect(vars).toMatchObject({
       log_bin: 'ON',
@@ -68,6 +69,7 @@ describe('sandbox lifecycle', () => {
       socket: sandbox.socket,
       performance_schema: 'OFF',
       skip_name_resolve: 'ON',
+      tmpdir: join(sandbox.dir, 'run'),
     });
     const [user] = await sql<{ who: string }>(sandbox, 'SELECT CURRENT_USER() AS who');
     expect(user?.who).toBe('root@127.0.0.1');
