@@ -11,7 +11,7 @@
  */
 import { Readable } from 'node:stream';
 import { z } from 'zod';
-import type { RawEvent } from '../binlog/index.js';
+import { compareBinlogFiles, type RawEvent } from '../binlog/index.js';
 import { SalvageError } from '../errors.js';
 import { splitRawEvents } from './archive-events.js';
 import { ServerIdentitySchema } from './manifest.js';
@@ -151,24 +151,6 @@ export function partialBytes(repo: Repository, partial: PartialFile): Readable {
       for (const run of partial.runs) yield* await repo.storage.get(run.key);
     })(),
   );
-}
-
-/**
- * Orders one server's binlog names by their numeric extension, which may
- * grow past six digits. (The binlog module has the same rule internally but
- * does not export it.)
- */
-export function compareBinlogFiles(a: string, b: string): number {
-  const na = Number(a.slice(a.lastIndexOf('.') + 1));
-  const nb = Number(b.slice(b.lastIndexOf('.') + 1));
-  if (
-    a.slice(0, a.lastIndexOf('.')) !== b.slice(0, b.lastIndexOf('.')) ||
-    Number.isNaN(na) ||
-    Number.isNaN(nb)
-  ) {
-    return a < b ? -1 : a > b ? 1 : 0;
-  }
-  return na - nb;
 }
 
 /** The file that follows `file` in the server's numbering (`bin.000009` → `bin.000010`). */

@@ -14,6 +14,7 @@ import { Readable } from 'node:stream';
 import {
   BINLOG_MAGIC,
   type BinlogEvent,
+  compareBinlogFiles,
   openReplicationStream,
   type ReplicationStart,
   TransactionAssembler,
@@ -29,7 +30,6 @@ import { decodeWithBytes } from './archive-events.js';
 import {
   type ArchivedFile,
   type ArchiveIndex,
-  compareBinlogFiles,
   findPartialFile,
   nextBinlogFile,
   type PartialFile,

@@ -14,7 +14,6 @@ export { decodeWithBytes, type EventWithBytes } from './archive-events.js';
 export {
   type ArchivedFile,
   type ArchiveIndex,
-  compareBinlogFiles,
   findPartialFile,
   nextBinlogFile,
   type PartialFile,

@@ -9,7 +9,6 @@
 
 import {
   type ArchiveIndex,
-  compareBinlogFiles,
   decodeWithBytes,
   type EventWithBytes,
   findPartialFile,
@@ -18,7 +17,7 @@ import {
   readArchivedFile,
   readPartialFile,
 } from '../backup/index.js';
-import { openReplicationStream, type RawEvent } from '../binlog/index.js';
+import { compareBinlogFiles, openReplicationStream, type RawEvent } from '../binlog/index.js';
 import { SalvageError } from '../errors.js';
 import { type ConnectTarget, describeTarget } from '../mysql/index.js';
 

@@ -3,10 +3,16 @@
  * chunk size, every event comes out whole and identical to the file's bytes,
  * including events larger than a chunk.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { readBinlogFile, readBinlogFileBatches } from '../../src/binlog/index.js';
+import {
+  BINLOG_MAGIC,
+  readBinlogFile,
+  readBinlogFileBatches,
+  resolveBinlogFiles,
+} from '../../src/binlog/index.js';
 import { MYSQL8_FIXTURES } from '../support/paths.js';
 
 const FIXTURES = MYSQL8_FIXTURES;
@@ -41,4 +47,20 @@ test('a batch stays valid until the next one is requested', async () => {
     batches++;
   }
   expect(batches).toBeGreaterThan(20);
+});
+
+test('a directory without an index is read in numeric order, past .999999', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'salvage-binlog-names-'));
+  try {
+    for (const name of ['bin.999998', 'bin.1000000', 'bin.999999'])
+      writeFileSync(join(dir, name), BINLOG_MAGIC);
+    const files = await resolveBinlogFiles({ dir });
+    expect(files.map((file) => file.slice(dir.length + 1))).toEqual([
+      'bin.999998',
+      'bin.999999',
+      'bin.1000000',
+    ]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

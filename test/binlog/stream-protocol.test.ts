@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { crc32 } from '../../src/binlog/crc32.js';
-import { compareBinlogFiles, reaches, stepOf } from '../../src/binlog/stream/coordinates.js';
+import { compareBinlogFiles } from '../../src/binlog/file-names.js';
+import { reaches, stepOf } from '../../src/binlog/stream/coordinates.js';
 import {
   binlogDumpGtidPayload,
   binlogDumpPayload,

@@ -8,6 +8,7 @@ import { type FileHandle, open, readdir, readFile, stat } from 'node:fs/promises
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { SalvageError } from '../../errors.js';
 import { EVENT_HEADER_LENGTH } from '../events/header.js';
+import { compareBinlogFiles } from '../file-names.js';
 import type { RawEvent } from '../types.js';
 
 /** The 4 bytes every binlog starts with. */
@@ -102,7 +103,7 @@ async function filesOfDirectory(dir: string): Promise<string[]> {
         .map((line) => join(dir, isAbsolute(line) ? basename(line) : line))
     );
   }
-  const numbered = names.filter((n) => /\.\d+$/.test(n)).sort();
+  const numbered = names.filter((n) => /\.\d+$/.test(n)).sort(compareBinlogFiles);
   const binlogs: string[] = [];
   for (const name of numbered) {
     if (await startsWithMagic(join(dir, name))) binlogs.push(join(dir, name));

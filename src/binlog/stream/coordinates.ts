@@ -10,6 +10,7 @@
 import { ByteReader } from '../byte-reader.js';
 import { EventFlag, EventType } from '../event-types.js';
 import { decodeEventHeader, EVENT_HEADER_LENGTH, type EventHeader } from '../events/header.js';
+import { compareBinlogFiles } from '../file-names.js';
 
 /** Offset of the first event in every binlog file, after the magic bytes. */
 export const FIRST_EVENT_POSITION = 4;
@@ -68,23 +69,6 @@ export function stepOf(
     throw reader.corrupt(`event of ${header.length} bytes claims to end at offset ${header.nextPosition}`);
   }
   return { kind: 'event', position: header.nextPosition - header.length, header };
-}
-
-/**
- * Orders binlog file names of one server: same base name, numeric
- * extension that may grow past six digits (`.999999` → `.1000000`).
- */
-export function compareBinlogFiles(a: string, b: string): number {
-  const [baseA, numberA] = splitName(a);
-  const [baseB, numberB] = splitName(b);
-  if (baseA !== baseB || numberA === undefined || numberB === undefined) return a < b ? -1 : a > b ? 1 : 0;
-  return numberA - numberB;
-}
-
-function splitName(name: string): [string, number | undefined] {
-  const dot = name.lastIndexOf('.');
-  const extension = name.slice(dot + 1);
-  return dot >= 0 && /^\d+$/.test(extension) ? [name.slice(0, dot), Number(extension)] : [name, undefined];
 }
 
 /** A place in a server's binlog: file and byte offset. */
