@@ -66,10 +66,11 @@ export async function restoreBackup(
   }
   const sandboxOptions = into.options ?? {};
   const baseDir = resolve(sandboxOptions.baseDir ?? defaultBaseDir());
-  const make = () => (into.create ?? createSandbox)({ ...sandboxOptions, baseDir });
+  const serverOptions = { ...restoredServerOptions(manifest), ...sandboxOptions.serverOptions };
+  const make = () => (into.create ?? createSandbox)({ ...sandboxOptions, serverOptions, baseDir });
   // InnoDB files take more room than the dump's text; the extracted stream about its own size.
   const needed = manifest.method === 'physical' ? manifest.totalRawSize * 1.1 : manifest.totalRawSize * 2;
-  await assertFreeSpace(baseDir, needed + 256 * 1024 * 1024);
+  await assertFreeSpace(baseDir, needed + REDO_LOG_BYTES + 256 * 1024 * 1024);
   let sandbox: Sandbox;
   if (manifest.method === 'physical') {
     const workDir = join(baseDir, `.restore-${id}-${randomBytes(3).toString('hex')}`);
@@ -88,6 +89,27 @@ export async function restoreBackup(
     }
   }
   return { backup: manifest, sandbox, target: sandboxTarget(sandbox), seconds: elapsed(started) };
+}
+
+const MIB = 2 ** 20;
+/** Room for the writes a replay makes between checkpoints; a small redo log makes InnoDB flush pages nonstop. */
+const REDO_LOG_BYTES = 512 * MIB;
+
+/**
+ * A restored server holds the user's data and takes the binlog replay: its
+ * buffer pool fits the data (within bounds), its redo log takes a replay's
+ * writes, and it can apply relay logs (replay-relay.ts in restore) without
+ * starting any replication of its own, even if the backup was of a replica.
+ */
+function restoredServerOptions(manifest: BackupManifest): Record<string, string> {
+  const pool = Math.min(1024, Math.max(128, Math.ceil((manifest.totalRawSize * 1.25) / MIB)));
+  return {
+    innodb_buffer_pool_size: `${pool}M`,
+    ...(manifest.server.flavor === 'mariadb' ? { innodb_log_file_size: `${REDO_LOG_BYTES / MIB}M` } : {}),
+    log_slave_updates: 'ON',
+    relay_log: 'relay-bin',
+    skip_slave_start: 'ON',
+  };
 }
 
 /** A sandbox's login: root without password, never the user's password sources. */

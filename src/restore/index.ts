@@ -14,7 +14,9 @@ export {
   type ResolvedCut,
 } from './cut-point.js';
 export { type ReplayOptions, type ReplayResult, replayBinlog } from './replay.js';
+export { type RelayReplayOptions, relayReplayRefusal, replayWithServerApplier } from './replay-relay.js';
 export {
+  type Applier,
   type RestoreInto,
   type RestoreOptions,
   type RestoreProgress,

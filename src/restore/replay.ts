@@ -237,7 +237,7 @@ async function batchLimit(conn: Connection, wanted: number): Promise<number> {
 }
 
 /** Turns per-commit redo log flushes off; the function returned turns them back on and flushes. */
-async function relaxDurability(conn: Connection): Promise<() => Promise<void>> {
+export async function relaxDurability(conn: Connection): Promise<() => Promise<void>> {
   const [row] = await queryRows(conn, 'SELECT @@global.innodb_flush_log_at_trx_commit AS flush');
   const flush = Number(row?.flush ?? 1);
   if (flush === 0) return async () => undefined;

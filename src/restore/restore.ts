@@ -37,7 +37,8 @@ import {
 } from './chain.js';
 import { type Conflict, findConflicts } from './conflicts.js';
 import { type CutPoint, cutAt, describeCut, type ResolvedCut } from './cut-point.js';
-import { replayBinlog } from './replay.js';
+import { type ReplayResult, replayBinlog } from './replay.js';
+import { relayReplayRefusal, replayWithServerApplier } from './replay-relay.js';
 
 export interface RestoreOptions {
   readonly repo: string;
@@ -49,9 +50,18 @@ export interface RestoreOptions {
   readonly skip?: readonly string[];
   /** Only these tables (`db.table`) are replayed. */
   readonly tables?: readonly string[];
+  /**
+   * Who applies the binlog: `server`, the restored server's own replication
+   * applier fed relay logs (a MariaDB sandbox only, all tables); `session`,
+   * BINLOG statements over one client session (any target). `auto` (default):
+   * the server's applier where it can, else a session.
+   */
+  readonly applier?: Applier | 'auto';
   readonly onProgress?: (progress: RestoreProgress) => void;
   readonly signal?: AbortSignal;
 }
+
+export type Applier = 'server' | 'session';
 
 export type RestoreInto =
   | {
@@ -90,6 +100,8 @@ export interface RestoreReport {
     readonly gtid: string | undefined;
   };
   readonly replayed: number;
+  /** Who applied the binlog (see RestoreOptions.applier). */
+  readonly applier: Applier;
   readonly skipped: readonly string[];
   readonly conflicts: readonly Conflict[];
   /** Transactions left out because they touched none of --tables. */
@@ -125,6 +137,8 @@ export async function restoreToPoint(options: RestoreOptions): Promise<RestoreRe
     ? await withConnection(options.source, readServerIdentity)
     : undefined;
   if (options.into.kind === 'server') await refuseSource(options.into.target, sourceIdentity);
+  const refusal = options.applier === 'server' ? plannedApplierRefusal(options) : undefined;
+  if (refusal !== undefined) throw applierRefused(refusal);
 
   // A physical backup restores only into a new sandbox.
   const backups = (await usableBackups(repo, sourceIdentity)).filter(
@@ -164,22 +178,40 @@ export async function restoreToPoint(options: RestoreOptions): Promise<RestoreRe
     const point = plan.backup.consistentPoint.binlog as Coordinates;
     const chain = await chainSources(repo, plan.backup, options.source);
     const preserveGtids = await canPreserveGtids(restored.target, plan.backup);
-    let seen = 0;
-    const replay = await replayBinlog({
-      target: restored.target,
-      events: eventsBefore(readChain(chain, point), plan.cut),
-      skip: new Set(options.skip ?? []),
-      tables: options.tables ? new Set(options.tables) : undefined,
-      preserveGtids,
-      // A new sandbox serves nothing else yet: its commits need not each reach the disk.
-      relaxDurability: restored.sandbox !== undefined,
-      signal: options.signal,
-      onTransaction: () => {
-        seen++;
-        if (seen % 1000 === 0)
-          options.onProgress?.({ kind: 'replaying', replayed: seen, total: plan.transactions });
-      },
-    });
+    const events = () => eventsBefore(readChain(chain, point), plan.cut);
+    const skip = new Set(options.skip ?? []);
+    const progress = (replayed: number): void =>
+      options.onProgress?.({ kind: 'replaying', replayed, total: plan.transactions });
+    let applier = await chooseApplier(options, restored.target, preserveGtids);
+    let replay: ReplayResult | undefined;
+    if (applier === 'server') {
+      replay = await replayWithServerApplier({
+        target: restored.target,
+        events: events(),
+        skip,
+        relaxDurability: true,
+        signal: options.signal,
+        onProgress: progress,
+      });
+    }
+    if (replay === undefined) {
+      applier = 'session';
+      let seen = 0;
+      replay = await replayBinlog({
+        target: restored.target,
+        events: events(),
+        skip,
+        tables: options.tables ? new Set(options.tables) : undefined,
+        preserveGtids,
+        // A new sandbox serves nothing else yet: its commits need not each reach the disk.
+        relaxDurability: restored.sandbox !== undefined,
+        signal: options.signal,
+        onTransaction: () => {
+          seen++;
+          if (seen % 1000 === 0) progress(seen);
+        },
+      });
+    }
     const replaySeconds = seconds(replayStarted);
     const conflictsStarted = performance.now();
     const conflicts =
@@ -207,6 +239,7 @@ export async function restoreToPoint(options: RestoreOptions): Promise<RestoreRe
         gtid: cut?.transaction?.gtid,
       },
       replayed: replay.replayed,
+      applier,
       skipped: replay.skipped,
       conflicts,
       filtered: replay.filtered,
@@ -226,6 +259,41 @@ export async function restoreToPoint(options: RestoreOptions): Promise<RestoreRe
     await restored.sandbox?.destroy().catch(() => undefined);
     throw error;
   }
+}
+
+/** The applier asked for, or the fastest one that can replay into the target. */
+async function chooseApplier(
+  options: RestoreOptions,
+  target: ConnectTarget,
+  preserveGtids: boolean,
+): Promise<Applier> {
+  const wanted = options.applier ?? 'auto';
+  if (wanted === 'session') return 'session';
+  const why =
+    plannedApplierRefusal(options) ??
+    (!preserveGtids
+      ? 'the target has logged newer transactions in the same GTID domains'
+      : await relayReplayRefusal(target));
+  if (why === undefined) return 'server';
+  if (wanted === 'server') throw applierRefused(why);
+  return 'session';
+}
+
+/** Why the server's applier cannot do this restore, known before anything is restored. */
+function plannedApplierRefusal(options: RestoreOptions): string | undefined {
+  if (options.into.kind !== 'sandbox') return 'it applies only in a sandbox salvage restores into';
+  if (options.tables !== undefined) return 'it replays every table (--tables needs --applier session)';
+  return undefined;
+}
+
+function applierRefused(why: string): SalvageError {
+  return new SalvageError(
+    'BAD_INPUT',
+    `the server's replication applier cannot replay this restore: ${why}`,
+    {
+      hint: 'Use --applier session (or auto).',
+    },
+  );
 }
 
 async function refuseSource(target: ConnectTarget, source: ServerIdentity | undefined): Promise<void> {

@@ -1,8 +1,15 @@
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeWithBytes, type EventWithBytes, sandboxTarget } from '../../src/backup/index.js';
 import { type RawEvent, readBinlogFiles } from '../../src/binlog/index.js';
-import { type ReplayResult, replayBinlog } from '../../src/restore/index.js';
+import { isSalvageError } from '../../src/errors.js';
+import {
+  type ReplayResult,
+  relayReplayRefusal,
+  replayBinlog,
+  replayWithServerApplier,
+} from '../../src/restore/index.js';
 import { connect, type Sandbox, sql, startSandbox } from '../support/sandbox.js';
 
 let source: Sandbox;
@@ -124,4 +131,106 @@ describe('replayBinlog', () => {
       expect(row?.pos).toBe(gtids?.pos);
     }
   }, 240_000);
+});
+
+/** What restoreBackup gives a restored sandbox so its replication applier can replay relay logs. */
+const APPLIER_READY = { relay_log: 'relay-bin', log_slave_updates: 'ON', skip_slave_start: 'ON' };
+
+async function replicationLeftovers(server: Sandbox): Promise<{ status: number; files: string[] }> {
+  const status = await sql(server, 'SHOW SLAVE STATUS');
+  const files = (await readdir(join(server.dir, 'data'))).filter((f) => f.startsWith('relay-bin.0'));
+  return { status: status.length, files };
+}
+
+describe('replayWithServerApplier', () => {
+  it('gives the same tables, GTIDs and count as the session replay, and leaves no replication behind', async () => {
+    const server = await startSandbox({ serverOptions: APPLIER_READY });
+    stopped.push(server);
+    expect(await relayReplayRefusal(sandboxTarget(server))).toBeUndefined();
+    const session = await replayInto(undefined, true);
+    const result = await replayWithServerApplier({
+      target: sandboxTarget(server),
+      events: sourceEvents(),
+      relaxDurability: true,
+    });
+    expect(result).toBeDefined();
+    expect(await checksum(server)).toBe(expected);
+    expect(result?.replayed).toBe(session.result.replayed);
+    expect(result?.last).toEqual(session.result.last);
+    const [gtids] = await sql<{ pos: string }>(source, 'SELECT @@gtid_binlog_pos AS pos');
+    const [row] = await sql<{ pos: string; flush: string }>(
+      server,
+      'SELECT @@gtid_binlog_pos AS pos, @@global.innodb_flush_log_at_trx_commit AS flush',
+    );
+    expect(row?.pos).toBe(gtids?.pos);
+    expect(String(row?.flush)).toBe('1');
+    expect(await replicationLeftovers(server)).toEqual({ status: 0, files: [] });
+  }, 240_000);
+
+  it('leaves out the skipped transaction and nothing else', async () => {
+    const [server, without] = await Promise.all([
+      startSandbox({ serverOptions: APPLIER_READY }),
+      startSandbox(),
+    ]);
+    stopped.push(server, without);
+    // A transaction of the loop in the middle: one UPDATE and one INSERT.
+    const gtids: string[] = [];
+    for await (const { event } of sourceEvents()) if (event.kind === 'mariadb-gtid') gtids.push(event.gtid);
+    const skipped = gtids[Math.floor(gtids.length / 2)] as string;
+    const [result, session] = await Promise.all([
+      replayWithServerApplier({
+        target: sandboxTarget(server),
+        events: sourceEvents(),
+        skip: new Set([skipped]),
+      }),
+      replayBinlog({ target: sandboxTarget(without), events: sourceEvents(), skip: new Set([skipped]) }),
+    ]);
+    expect(result?.skipped).toEqual([skipped]);
+    expect(result?.replayed).toBe(session.replayed);
+    expect(await checksum(server)).toBe(await checksum(without));
+    expect(await checksum(server)).not.toBe(expected);
+  }, 240_000);
+
+  it("stops at the first transaction the target refuses, with the server's error and where it is", async () => {
+    const server = await startSandbox({ serverOptions: APPLIER_READY });
+    stopped.push(server);
+    // The binlog's first transaction creates app: here it exists already.
+    await sql(server, 'SET sql_log_bin = 0; CREATE DATABASE app');
+    let error: unknown;
+    try {
+      await replayWithServerApplier({ target: sandboxTarget(server), events: sourceEvents() });
+    } catch (e) {
+      error = e;
+    }
+    expect(isSalvageError(error) && error.code).toBe('SERVER_ERROR');
+    expect(String((error as Error).message)).toMatch(/replaying failed .*database exists/i);
+    const [tables] = await sql<{ n: number }>(
+      server,
+      "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = 'app'",
+    );
+    expect(Number(tables?.n)).toBe(0);
+    expect(await replicationLeftovers(server)).toEqual({ status: 0, files: [] });
+  }, 240_000);
+
+  it("applies nothing when an event carries the target's own server id (its applier would skip it)", async () => {
+    const [row] = await sql<{ id: string }>(source, 'SELECT @@server_id AS id');
+    const server = await startSandbox({ serverOptions: { ...APPLIER_READY, server_id: String(row?.id) } });
+    stopped.push(server);
+    const result = await replayWithServerApplier({ target: sandboxTarget(server), events: sourceEvents() });
+    expect(result).toBeUndefined();
+    const [schemas] = await sql<{ n: number }>(
+      server,
+      "SELECT COUNT(*) AS n FROM information_schema.schemata WHERE schema_name = 'app'",
+    );
+    expect(Number(schemas?.n)).toBe(0);
+    expect(await replicationLeftovers(server)).toEqual({ status: 0, files: [] });
+  }, 240_000);
+
+  it('refuses a server without a relay log name or one that would not log what it applies', async () => {
+    const plain = await startSandbox();
+    const silent = await startSandbox({ serverOptions: { relay_log: 'relay-bin' } });
+    stopped.push(plain, silent);
+    expect(await relayReplayRefusal(sandboxTarget(plain))).toMatch(/no relay_log/);
+    expect(await relayReplayRefusal(sandboxTarget(silent))).toMatch(/log_slave_updates/);
+  }, 120_000);
 });

@@ -106,6 +106,7 @@ describe('restore from a backup and the source binlog', () => {
     expect(await checksum(report.sandbox as Sandbox)).toBe(beforeBad);
     expect(report.backup.method).toBe('physical');
     expect(report.replayed).toBe(11); // 10 inserts and one multi-statement transaction
+    expect(report.applier).toBe('server');
     expect(report.cut.gtid).toBe(bad);
     expect(report.gtidsPreserved).toBe(true);
     // The restored server logged the replayed transactions under their original GTIDs.
@@ -123,6 +124,7 @@ describe('restore from a backup and the source binlog', () => {
       skip: [bad],
     });
     expect(report.backup.method).toBe('logical');
+    expect(report.applier).toBe('session');
     expect(await checksum(spare)).toBe(await checksum(twin));
     expect(report.skipped).toEqual([bad]);
     expect(report.conflicts).toEqual([
@@ -141,6 +143,7 @@ describe('restore from a backup and the source binlog', () => {
     expect(await checksum(restored, 'app.orders')).toBe(ordersBeforeBad);
     expect(await checksum(restored, 'app.accounts')).toBe(accountsAtBackup);
     expect(report.replayed).toBe(11);
+    expect(report.applier).toBe('session');
     await restored.destroy();
   }, 120_000);
 
@@ -149,6 +152,15 @@ describe('restore from a backup and the source binlog', () => {
       restore({ source: sandboxTarget(prod), cut: { kind: 'before', gtid: '0-999-12345' } }),
     );
     expect(error.code).toBe('GTID_NOT_FOUND');
+    expect(error.exit).toBe(2);
+  });
+
+  it("refuses the server's applier for a restore it cannot do, before restoring anything (exit 2)", async () => {
+    const error = await failure(
+      restore({ cut: { kind: 'before', gtid: bad }, tables: ['app.orders'], applier: 'server' }),
+    );
+    expect(error.code).toBe('BAD_INPUT');
+    expect(error.message).toContain('--tables');
     expect(error.exit).toBe(2);
   });
 

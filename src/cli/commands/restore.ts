@@ -1,7 +1,13 @@
 /** salvage restore: a backup into a clean environment, replayed to a cut point or without chosen transactions. */
 import type { Command } from 'commander';
 import { SalvageError } from '../../errors.js';
-import { parseCutPoint, type RestoreInto, type RestoreReport, restoreToPoint } from '../../restore/index.js';
+import {
+  type Applier,
+  parseCutPoint,
+  type RestoreInto,
+  type RestoreReport,
+  restoreToPoint,
+} from '../../restore/index.js';
 import { systemTimeZone } from '../../timeline/index.js';
 import { parseTableFilter } from '../../verify/index.js';
 import { addConnectionOptions, type ConnectionFlags, connectTarget } from '../connection-options.js';
@@ -20,6 +26,7 @@ interface RestoreFlags extends ConnectionFlags {
   readonly skip?: string[];
   readonly tables?: string;
   readonly name?: string;
+  readonly applier: string;
 }
 
 export function registerRestore(program: Command): void {
@@ -48,6 +55,11 @@ export function registerRestore(program: Command): void {
     )
     .option('--tables <list>', 'replay only these tables: db.t,db.u')
     .option('--name <name>', 'name of the new sandbox (with --into sandbox)')
+    .option(
+      '--applier <who>',
+      "who applies the binlog: server (the sandbox's replication applier, fed relay logs), session (BINLOG statements over one connection), or auto",
+      'auto',
+    )
     .action(async (flags: RestoreFlags, self: Command) => {
       const out = createOutput(globalOptions(self).json);
       const cut = parseCutPoint(flags, systemTimeZone());
@@ -69,6 +81,7 @@ export function registerRestore(program: Command): void {
           cut,
           skip: flags.skip,
           tables: flags.tables === undefined ? undefined : tableList(flags.tables),
+          applier: applierOf(flags.applier),
           signal: controller.signal,
           onProgress: (p) => {
             if (!progress) return;
@@ -94,6 +107,7 @@ function print(out: Output, report: RestoreReport): void {
     backup: report.backup,
     cut: report.cut,
     replayed: report.replayed,
+    applier: report.applier,
     skipped: report.skipped,
     conflicts: report.conflicts,
     filtered: report.filtered,
@@ -106,7 +120,7 @@ function print(out: Output, report: RestoreReport): void {
   out.line(`  backup    ${report.backup.id} (${report.backup.method})`);
   out.line(`  cut       ${report.cut.description} = ${report.cut.file}:${report.cut.position}`);
   out.line(
-    `  replayed  ${report.replayed} transactions${report.skipped.length ? `, skipped ${report.skipped.join(', ')}` : ''}`,
+    `  replayed  ${report.replayed} transactions by the ${report.applier === 'server' ? "server's applier" : 'session replay'}${report.skipped.length ? `, skipped ${report.skipped.join(', ')}` : ''}`,
   );
   if (report.tables)
     out.line(`  tables    ${report.tables.join(', ')} (${report.filtered} transactions touched none)`);
@@ -119,6 +133,11 @@ function print(out: Output, report: RestoreReport): void {
   out.line(
     `  time      ${t.total} s (plan ${t.plan}, restore ${t.restore}, replay ${t.replay}, conflicts ${t.conflicts})`,
   );
+}
+
+function applierOf(text: string): Applier | 'auto' {
+  if (text === 'auto' || text === 'server' || text === 'session') return text;
+  throw new SalvageError('BAD_INPUT', `--applier ${text}: expected server, session or auto`);
 }
 
 /** --tables as `db.table` names; whole schemas (db.*) are not replayed selectively yet. */

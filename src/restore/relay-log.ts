@@ -1,0 +1,214 @@
+/**
+ * The binlog chain written out as a replica's relay logs, for the server's own
+ * replication applier to apply (replay-relay.ts). One relay file per binlog
+ * file: its FORMAT_DESCRIPTION, an artificial ROTATE naming the binlog file
+ * (as a replica's I/O thread writes it, so the applier reports positions in
+ * the source's binlog and knows which file it is in), then the events as they
+ * are, byte for byte, leaving out the transactions to skip and the events that
+ * only describe the file (rotations, GTID lists, checkpoints).
+ */
+
+import type { FileHandle } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { EventWithBytes } from '../backup/index.js';
+import { crc32, TransactionAssembler } from '../binlog/index.js';
+import { SalvageError } from '../errors.js';
+import { before, type Coordinates } from './chain.js';
+
+/** Where the relay logs go: the replica's relay log directory and base name (`relay-bin`). */
+export interface RelayLogPlace {
+  readonly dir: string;
+  readonly baseName: string;
+}
+
+/** How far the applier is, in transactions, at a point of the source's binlog. */
+export interface ProgressMark extends Coordinates {
+  readonly transactions: number;
+}
+
+export interface RelayLogs {
+  /** Relay file names, in order (relative to `dir`). */
+  readonly files: readonly string[];
+  /** Transactions written (to be applied). */
+  readonly transactions: number;
+  /** GTIDs of the transactions left out (--skip), in binlog order. */
+  readonly skipped: readonly string[];
+  /** Where the last written transaction ends in the source's binlog, with its GTID. */
+  readonly last: (Coordinates & { readonly gtid: string | undefined }) | undefined;
+  /** Every so many transactions, where the applier will be once it has applied them. */
+  readonly marks: readonly ProgressMark[];
+}
+
+/** An event written by the target server itself: its applier would skip it silently. */
+export class OwnServerIdEvent extends Error {}
+
+const BINLOG_MAGIC = Buffer.from([0xfe, 0x62, 0x69, 0x6e]);
+const ROTATE_EVENT = 4;
+const LOG_EVENT_ARTIFICIAL_F = 0x20;
+const HEADER_LENGTH = 19;
+const WRITE_CHUNK = 1 << 20;
+const MARK_EVERY = 500;
+
+/** Events that describe the binlog file rather than change data; a relay log has its own. */
+const FILE_EVENTS = new Set([
+  'format-description',
+  'rotate',
+  'mariadb-gtid-list',
+  'binlog-checkpoint',
+  'previous-gtids',
+  'stop',
+  'heartbeat',
+]);
+
+/** Relay file `n` (1-based) of `baseName`, named the way the server names its own. */
+export function relayFileName(baseName: string, n: number): string {
+  return `${baseName}.${String(n).padStart(6, '0')}`;
+}
+
+/**
+ * Writes `events` (from a transaction boundary, bounded at the cut by the
+ * caller) as relay logs and their index. Throws OwnServerIdEvent when an event
+ * carries `targetServerId`.
+ */
+export async function writeRelayLogs(
+  events: AsyncIterable<EventWithBytes>,
+  place: RelayLogPlace,
+  options: {
+    readonly skip: ReadonlySet<string>;
+    readonly targetServerId: number;
+    readonly signal?: AbortSignal;
+  },
+): Promise<RelayLogs> {
+  const files: string[] = [];
+  const skipped: string[] = [];
+  const marks: ProgressMark[] = [];
+  const assembler = new TransactionAssembler(false);
+  let out: RelayFile | undefined;
+  let binlogFile = '';
+  let format: { bytes: Buffer; checksums: boolean } | undefined;
+  let skipping = false;
+  let transactions = 0;
+  let last: RelayLogs['last'];
+  let done = false;
+  try {
+    for await (const { raw, event } of events) {
+      const h = event.header;
+      if (event.kind === 'format-description') {
+        format = { bytes: raw.bytes, checksums: event.checksumAlgorithm === 1 };
+        continue;
+      }
+      if (!FILE_EVENTS.has(event.kind)) {
+        if (h.serverId === options.targetServerId) throw new OwnServerIdEvent();
+        if (h.file !== binlogFile) {
+          if (format === undefined) {
+            throw new SalvageError('INTERNAL', `no format description before ${h.file}:${h.position}`);
+          }
+          const previous = out;
+          out = undefined;
+          await previous?.close();
+          files.push(relayFileName(place.baseName, files.length + 1));
+          out = await RelayFile.create(join(place.dir, files.at(-1) as string));
+          await out.write(BINLOG_MAGIC);
+          await out.write(format.bytes);
+          await out.write(artificialRotate(h.file, h.position, h.serverId, format.checksums));
+          binlogFile = h.file;
+        }
+        if (event.kind === 'mariadb-gtid' || event.kind === 'gtid') {
+          skipping = event.gtid !== undefined && options.skip.has(event.gtid);
+        }
+        if (!skipping) await (out as RelayFile).write(raw.bytes);
+      }
+      const tx = assembler.push(event, 0);
+      if (tx === undefined || !tx.complete) continue;
+      if (skipping && tx.gtid !== undefined) {
+        skipped.push(tx.gtid);
+      } else {
+        transactions++;
+        last = { file: tx.file, position: tx.end, gtid: tx.gtid };
+        if (transactions % MARK_EVERY === 0) marks.push({ file: tx.file, position: tx.end, transactions });
+      }
+      skipping = false;
+      if (options.signal?.aborted) {
+        throw new SalvageError('INTERNAL', 'the replay was interrupted', { hint: 'Run the restore again.' });
+      }
+    }
+    const open = assembler.finish();
+    if (open !== undefined) {
+      // A cut inside a transaction would apply half of it; the caller bounds events at transaction ends.
+      throw new SalvageError(
+        'INTERNAL',
+        `the binlog ended inside transaction ${open.gtid ?? `at ${open.file}:${open.start}`}`,
+      );
+    }
+    done = true;
+  } finally {
+    await out?.close();
+    // Nothing of a failed write stays behind for the applier to find.
+    if (!done) for (const file of files) await rm(join(place.dir, file), { force: true });
+  }
+  return { files, transactions, skipped, last, marks };
+}
+
+/** The index the server reads relay file names from: paths relative to the data directory. */
+export function relayIndex(files: readonly string[]): string {
+  return files.map((f) => `./${f}\n`).join('');
+}
+
+/** How many transactions are applied once the applier has reached `at`. */
+export function transactionsBefore(marks: readonly ProgressMark[], at: Coordinates): number {
+  let count = 0;
+  for (const mark of marks) {
+    if (before(at, mark)) break;
+    count = mark.transactions;
+  }
+  return count;
+}
+
+/** A ROTATE as a replica's I/O thread writes it at the top of a relay log: timestamp 0, artificial. */
+function artificialRotate(file: string, position: number, serverId: number, checksums: boolean): Buffer {
+  const name = Buffer.from(file, 'utf8');
+  const length = HEADER_LENGTH + 8 + name.length + (checksums ? 4 : 0);
+  const event = Buffer.alloc(length);
+  event.writeUInt32LE(0, 0);
+  event.writeUInt8(ROTATE_EVENT, 4);
+  event.writeUInt32LE(serverId, 5);
+  event.writeUInt32LE(length, 9);
+  event.writeUInt32LE(0, 13);
+  event.writeUInt16LE(LOG_EVENT_ARTIFICIAL_F, 17);
+  event.writeBigUInt64LE(BigInt(position), HEADER_LENGTH);
+  name.copy(event, HEADER_LENGTH + 8);
+  if (checksums) event.writeUInt32LE(crc32(event, 0, length - 4) >>> 0, length - 4);
+  return event;
+}
+
+/** A relay file written in large chunks. */
+class RelayFile {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+
+  private constructor(private readonly handle: FileHandle) {}
+
+  static async create(path: string): Promise<RelayFile> {
+    return new RelayFile(await open(path, 'wx'));
+  }
+
+  async write(bytes: Buffer): Promise<void> {
+    this.pending.push(bytes);
+    this.pendingBytes += bytes.length;
+    if (this.pendingBytes >= WRITE_CHUNK) await this.flush();
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    await this.handle.close();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pendingBytes === 0) return;
+    const chunk = Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    await this.handle.write(chunk);
+  }
+}
