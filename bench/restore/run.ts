@@ -126,23 +126,40 @@ async function main(): Promise<void> {
     // The source is no longer needed: both targets read the binlog from files.
     await prod.stop();
 
-    log('(a) salvage restore --into sandbox');
-    const a = await timed(async () =>
-      JSON.parse(
-        await salvage(['restore', '--repo', repo, '--into', 'sandbox', '--after', lastGtid.trim(), '--json']),
-      ),
-    );
-    const report = a.value as {
-      dsn: string;
-      sandbox: string;
-      replayed: number;
-      timings: { restore: number; replay: number; total: number };
+    const salvageRestore = async (
+      applier: string,
+    ): Promise<{ report: SalvageReport; wall: number; sums: Sums }> => {
+      const run = await timed(async () =>
+        JSON.parse(
+          await salvage([
+            'restore',
+            '--repo',
+            repo,
+            '--into',
+            'sandbox',
+            '--after',
+            lastGtid.trim(),
+            '--applier',
+            applier,
+            '--json',
+          ]),
+        ),
+      );
+      const report = run.value as SalvageReport;
+      const sums = await checksums(Number(/:(\d+)$/.exec(report.dsn)?.[1]), tables);
+      await exec(process.execPath, [salvageEntry, 'sandbox', 'destroy', report.sandbox], { env }).catch(
+        () => undefined,
+      );
+      return { report, wall: run.seconds, sums };
     };
-    const aPort = Number(/:(\d+)$/.exec(report.dsn)?.[1]);
-    const aSums = await checksums(aPort, tables);
-    await exec(process.execPath, [salvageEntry, 'sandbox', 'destroy', report.sandbox], { env }).catch(
-      () => undefined,
-    );
+    log("(a) salvage restore --into sandbox (the sandbox's replication applier)");
+    const a = await salvageRestore('auto');
+    if (a.report.applier !== 'server')
+      throw new Error(`salvage replayed with ${a.report.applier}, not the server's applier`);
+    log('(a2) salvage restore --into sandbox --applier session');
+    const a2 = await salvageRestore('session');
+    const report = a.report;
+    const aSums = a.sums;
 
     const pipeInto = async (relaxed: boolean): Promise<Timed<Map<string, string>>> => {
       const copy = await restoreBackup(repo, backup.id, { kind: 'sandbox', options: { baseDir } });
@@ -167,18 +184,27 @@ async function main(): Promise<void> {
     const plain = await plainPhysicalRestore(repoDir, backup.id, join(work, 'plain'));
 
     const identical =
-      sameSums(sourceSums, aSums) && sameSums(sourceSums, bSums) && sameSums(sourceSums, relaxedPipe.value);
+      sameSums(sourceSums, aSums) &&
+      sameSums(sourceSums, a2.sums) &&
+      sameSums(sourceSums, bSums) &&
+      sameSums(sourceSums, relaxedPipe.value);
     const text = describe({
       bytes,
       files: files.length,
       transactions: report.replayed,
       salvage: report.timings,
-      salvageWall: a.seconds,
+      session: a2.report.timings,
       pipe: pipe.seconds,
       relaxedPipe: relaxedPipe.seconds,
       plain,
       identical,
-      sums: { source: sourceSums, salvage: aSums, pipe: bSums, relaxedPipe: relaxedPipe.value },
+      sums: {
+        source: sourceSums,
+        salvage: aSums,
+        salvageSession: a2.sums,
+        pipe: bSums,
+        relaxedPipe: relaxedPipe.value,
+      },
       load: `${loadBefore} before, ${loadAverages()} after`,
       size: { tables: Number(values.tables), tableSize: Number(values['table-size']) },
     });
@@ -262,12 +288,22 @@ async function findFile(dir: string, name: string, under: string): Promise<strin
   throw new Error(`${name} of backup ${under} not found under ${dir}`);
 }
 
+type Sums = Map<string, string>;
+
+interface SalvageReport {
+  readonly dsn: string;
+  readonly sandbox: string;
+  readonly replayed: number;
+  readonly applier: string;
+  readonly timings: { restore: number; replay: number; total: number };
+}
+
 interface Measured {
   readonly bytes: number;
   readonly files: number;
   readonly transactions: number;
   readonly salvage: { restore: number; replay: number; total: number };
-  readonly salvageWall: number;
+  readonly session: { restore: number; replay: number; total: number };
   readonly pipe: number;
   readonly relaxedPipe: number;
   readonly plain: PlainRestore;
@@ -283,7 +319,7 @@ function describe(m: Measured): string {
   const ratio = (seconds: number): string => `${(m.pipe / seconds).toFixed(2)}×`;
   const plainTotal = m.plain.extract + m.plain.prepare + m.plain.copyBack;
   const lines = [
-    `Run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, MariaDB sandboxes with their default settings (16 MB buffer pool; salvage turns per-commit redo flushes off on the sandbox it restores into while replaying), load average ${m.load} on ${process.platform} with 2 shared cores.`,
+    `Run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, load average ${m.load} on ${process.platform} with 2 shared cores. Every target is a MariaDB sandbox restored from the backup by restoreBackup, so all have the same settings: a buffer pool sized to the backup (128 MB here) and a 512 MB redo log. salvage turns per-commit redo flushes off on the sandbox it restores into while replaying.`,
     `Binlog after the backup: ${(m.bytes / 2 ** 20).toFixed(1)} MB in ${m.files} file(s), ${m.transactions} transactions of sysbench oltp_write_only (${m.size.tables} tables × ${m.size.tableSize} rows). Physical backup by salvage; both targets restored from it with the same sandbox settings.`,
     '',
     markdownTable(
@@ -297,10 +333,16 @@ function describe(m: Measured): string {
           ratio(m.relaxedPipe),
         ],
         [
-          'salvage replay (`salvage restore --json` timings.replay)',
+          "salvage replay, the sandbox's replication applier fed relay logs (`salvage restore --json` timings.replay)",
           s(m.salvage.replay),
           rate(m.salvage.replay),
           ratio(m.salvage.replay),
+        ],
+        [
+          'salvage replay, `--applier session` (BINLOG statements, 32 queries in flight)',
+          s(m.session.replay),
+          rate(m.session.replay),
+          ratio(m.session.replay),
         ],
         ['`salvage restore --into sandbox` total (restore + replay)', s(m.salvage.total), '', ''],
       ],
@@ -317,7 +359,7 @@ function describe(m: Measured): string {
       ],
     ),
     '',
-    `CHECKSUM TABLE … EXTENDED on the source, salvage's target and both pipe targets: ${m.identical ? 'identical' : 'DIFFERENT'} (${[...(m.sums.source ?? [])].map(([t, c]) => `${t}=${c}`).join(', ')}).`,
+    `CHECKSUM TABLE … EXTENDED on the source, both salvage targets and both pipe targets: ${m.identical ? 'identical' : 'DIFFERENT'} (${[...(m.sums.source ?? [])].map(([t, c]) => `${t}=${c}`).join(', ')}).`,
   ];
   if (!m.identical) {
     for (const [name, sums] of Object.entries(m.sums))
