@@ -20,6 +20,7 @@ export type { QueryEvent } from './events/query.js';
 export type { RowsEvent } from './events/rows-event.js';
 export type { TableMapEvent } from './events/table-map.js';
 export { compareBinlogFiles } from './file-names.js';
+export { expandGtids } from './gtid-list.js';
 export { columnNames, rowChangeJson, rowImageJson, rowsEventJson, rowsEventLines } from './row-json.js';
 export { decodeRowImage, decodeRows, type RowImages } from './rows.js';
 export {

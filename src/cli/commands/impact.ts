@@ -1,6 +1,7 @@
 /** salvage impact: what the bad transactions changed, later writes to the same rows, FK orphans now. */
 import type { Command } from 'commander';
 import type { BinlogInput } from '../../binlog/index.js';
+import { expandGtids } from '../../binlog/index.js';
 import { SalvageError } from '../../errors.js';
 import { describeTableImpact, measureImpact, openChangeSource } from '../../impact/index.js';
 import { withConnection } from '../../mysql/index.js';
@@ -45,18 +46,24 @@ export function registerImpact(program: Command): void {
     .command('impact')
     .description('rows and columns the bad transactions changed, later writes to the same rows, FK orphans')
     .requiredOption('--source <dsn>', 'the server the transactions ran on')
-    .option('--gtid <gtid>', 'a transaction of interest (repeatable)', collect, [])
+    .option(
+      '--gtid <gtid>',
+      'a transaction of interest (repeatable; also 0-1-100..0-1-250, uuid:100-250, or a comma list)',
+      collect,
+      [],
+    )
     .option('--binlog <files...>', 'read these binlog files instead of the server')
     .option('--dir <dir>', 'read the binlogs of this directory instead of the server');
   addConnectionOptions(command).action(async (flags: ImpactFlags, self: Command) => {
     const out = createOutput(globalOptions(self).json);
     if (flags.gtid.length === 0) throw new SalvageError('USAGE', 'name the transactions with --gtid.');
+    const gtids = expandGtids(flags.gtid);
     const target = connectTarget(flags.source, flags);
     const report = await withConnection(target, (conn) =>
       measureImpact({
-        gtids: flags.gtid,
+        gtids,
         source: openChangeSource(binlogSelection(flags) ?? { server: target, until: 'end' }, {
-          startAt: flags.gtid,
+          startAt: gtids,
         }),
         conn,
       }),

@@ -1,6 +1,7 @@
 /** salvage undo: compensating SQL for the bad transactions, conflict-aware, rehearsed on a sandbox first. */
 import { dirname, join } from 'node:path';
 import { type Command, Option } from 'commander';
+import { expandGtids } from '../../binlog/index.js';
 import { SalvageError } from '../../errors.js';
 import { openChangeSource } from '../../impact/index.js';
 import { describeTarget, withConnection } from '../../mysql/index.js';
@@ -38,7 +39,12 @@ export function registerUndo(program: Command): void {
       'compensating SQL for bad transactions from the binlog; never overwrites a later write silently',
     )
     .requiredOption('--source <dsn>', 'the server the bad transactions ran on')
-    .option('--gtid <gtid>', 'a bad transaction (repeatable)', collect, [])
+    .option(
+      '--gtid <gtid>',
+      'a bad transaction (repeatable; also 0-1-100..0-1-250, uuid:100-250, or a comma list)',
+      collect,
+      [],
+    )
     .option('--binlog <files...>', 'read these binlog files instead of the server')
     .option('--dir <dir>', 'read the binlogs of this directory instead of the server')
     .option('--out <file.sql>', 'write the undo script here')
@@ -60,13 +66,14 @@ export function registerUndo(program: Command): void {
     if (flags.assert !== undefined && flags.testOn === undefined) {
       throw new SalvageError('USAGE', '--assert runs on the rehearsal: add --test-on sandbox.');
     }
+    const gtids = expandGtids(flags.gtid);
     const target = connectTarget(flags.source, flags);
     const header = { source: describeTarget(target), title: `salvage undo of ${flags.gtid.join(', ')}` };
     await withConnection(target, async (conn) => {
       const plan = await planUndo({
-        gtids: flags.gtid,
+        gtids,
         source: openChangeSource(binlogSelection(flags) ?? { server: target, until: 'end' }, {
-          startAt: flags.gtid,
+          startAt: gtids,
         }),
         conn,
         onConflict: flags.onConflict,

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { expandGtids } from '../../src/binlog/index.js';
+import { isSalvageError } from '../../src/errors.js';
+
+const UUID = '3e11fa47-71ca-11e1-9e33-c80aa9429562';
+
+function refusal(args: string[]): string {
+  try {
+    expandGtids(args);
+  } catch (error) {
+    if (isSalvageError(error) && error.code === 'BAD_INPUT') return error.message;
+    throw error;
+  }
+  throw new Error('expected BAD_INPUT');
+}
+
+describe('expandGtids', () => {
+  it('expands MariaDB and MySQL ranges and comma lists, in order, each GTID once', () => {
+    expect(expandGtids(['0-1-8..0-1-10', '0-1-9,2-5-1', `${UUID}:4-6`, `${UUID}:2`])).toEqual([
+      '0-1-8',
+      '0-1-9',
+      '0-1-10',
+      '2-5-1',
+      `${UUID}:4`,
+      `${UUID}:5`,
+      `${UUID}:6`,
+      `${UUID}:2`,
+    ]);
+    expect(expandGtids([`${UUID}:tag_a:7`])).toEqual([`${UUID}:tag_a:7`]);
+  });
+
+  it('refuses ranges across servers or domains, backwards ranges, huge ranges and text that is no GTID', () => {
+    expect(refusal(['0-1-8..0-2-10'])).toContain('0-1-8..0-2-10');
+    expect(refusal(['0-1-8..1-1-10'])).toContain('not a GTID');
+    expect(refusal(['0-1-10..0-1-8'])).toContain('0-1-10..0-1-8');
+    expect(refusal(['0-1-1..0-1-99999999'])).toContain('more than');
+    expect(refusal(['V42'])).toContain('"V42"');
+    expect(refusal([`${UUID}:9-3`])).toContain(`${UUID}:9-3`);
+  });
+});
