@@ -31,6 +31,11 @@ export const SandboxRecord = z.object({
   lifetime: z.enum(['process', 'detached']),
   /** The process that created it; a `process` sandbox dies with it. */
   ownerPid: z.number().int(),
+  /**
+   * Still being filled by its owner (a restore): if the owner dies before
+   * marking it ready, the sandbox holds half a restore and is removed.
+   */
+  provisional: z.boolean().optional(),
   createdAt: z.string(),
 });
 export type SandboxRecord = z.infer<typeof SandboxRecord>;

@@ -41,6 +41,11 @@ export interface SandboxOptions {
   readonly lifetime?: SandboxLifetime;
   /** How long to wait for the server to accept connections. Default 60 s. */
   readonly startTimeoutMs?: number;
+  /**
+   * The creator fills it before anyone may use it (a restore): until
+   * `markReady()`, the sandbox is removed once its creator is gone, even a detached one.
+   */
+  readonly provisional?: boolean;
   /** Where to look for mariadbd/mysqld. */
   readonly binaries?: FindBinariesOptions;
 }
@@ -57,6 +62,8 @@ export interface Sandbox extends Readonly<SandboxRecord> {
   start(options?: { lifetime?: SandboxLifetime; startTimeoutMs?: number }): Promise<void>;
   /** Kills the server and removes its directory and registry entry. */
   destroy(): Promise<void>;
+  /** A provisional sandbox is complete: it stays when its creator exits. */
+  markReady(): Promise<void>;
 }
 
 /** What `salvage sandbox list` shows. */
@@ -104,6 +111,7 @@ function layoutOf(dir: string): Layout {
  */
 export async function createSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const baseDir = resolve(options.baseDir ?? defaultBaseDir());
+  await removeAbandonedSandboxes(baseDir);
   if (options.name !== undefined && !NAME.test(options.name)) {
     throw new SalvageError('BAD_INPUT', `Sandbox name "${options.name}" is not valid.`, {
       hint: 'Use up to 64 letters, digits, dots, underscores and dashes, starting with a letter or digit.',
@@ -152,6 +160,7 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
       serverOptions,
       lifetime,
       ownerPid: process.pid,
+      ...(options.provisional ? { provisional: true } : {}),
       createdAt: new Date().toISOString(),
     };
     await writeFile(join(layout.dir, MARKER), `${JSON.stringify(record, null, 2)}\n`);
@@ -167,7 +176,9 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
 
 /** Every registered sandbox with whether its server runs. */
 export async function listSandboxes(options: { baseDir?: string } = {}): Promise<SandboxStatus[]> {
-  const records = await readRegistry(resolve(options.baseDir ?? defaultBaseDir()));
+  const baseDir = resolve(options.baseDir ?? defaultBaseDir());
+  await removeAbandonedSandboxes(baseDir);
+  const records = await readRegistry(baseDir);
   return records
     .map((record) => ({ ...record, running: isServerAlive(record.pid, record.datadir) }))
     .sort((a, b) => a.name.localeCompare(b.name));
@@ -200,7 +211,14 @@ export async function removeOrphanedSandboxes(options: { baseDir?: string } = {}
     (r) => r.lifetime === 'process' && !isServerAlive(r.ownerPid) && !isServerAlive(r.pid, r.datadir),
   );
   for (const record of orphans) await sandboxHandle(baseDir, record, undefined).destroy();
-  return orphans.map((r) => r.name);
+  return [...orphans.map((r) => r.name), ...(await removeAbandonedSandboxes(baseDir))];
+}
+
+/** Destroys provisional sandboxes whose creator died before marking them ready: half-done restores. */
+async function removeAbandonedSandboxes(baseDir: string): Promise<string[]> {
+  const abandoned = (await readRegistry(baseDir)).filter((r) => r.provisional && !isServerAlive(r.ownerPid));
+  for (const record of abandoned) await sandboxHandle(baseDir, record, undefined).destroy();
+  return abandoned.map((r) => r.name);
 }
 
 function portOfDsn(ref: string): number | undefined {
@@ -238,6 +256,12 @@ function sandboxHandle(
       child = started.child;
       record = { ...record, pid: started.pid, lifetime, ownerPid: process.pid };
       Object.assign(handle, { pid: record.pid, lifetime, ownerPid: record.ownerPid });
+      await updateRegistry(baseDir, (sandboxes) => sandboxes.set(record.name, record));
+    },
+    async markReady() {
+      if (!record.provisional) return;
+      record = { ...record, provisional: false };
+      Object.assign(handle, { provisional: false });
       await updateRegistry(baseDir, (sandboxes) => sandboxes.set(record.name, record));
     },
     async destroy() {

@@ -169,7 +169,12 @@ export async function restoreToPoint(options: RestoreOptions): Promise<RestoreRe
   const into: RestoreTarget =
     options.into.kind === 'server'
       ? { kind: 'server', target: options.into.target }
-      : { kind: 'sandbox', options: options.into.options, create: options.into.create };
+      : {
+          kind: 'sandbox',
+          // Until the replay is done the sandbox is half a restore: it goes if this process dies.
+          options: { ...options.into.options, provisional: true },
+          create: options.into.create,
+        };
   const restored = await restoreBackup(repo, plan.backup.id, into);
   const restoreSeconds = seconds(restoreStarted);
   options.onProgress?.({ kind: 'restored', seconds: restoreSeconds });
@@ -223,6 +228,7 @@ export async function restoreToPoint(options: RestoreOptions): Promise<RestoreRe
           })
         : [];
     const cut = plan.cut;
+    await restored.sandbox?.markReady();
     return {
       dsn: describeTarget(restored.target),
       target: restored.target,
