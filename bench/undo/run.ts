@@ -97,7 +97,7 @@ async function main(): Promise<void> {
           workload.sandbox.dsn,
           '--binlog',
           ...files,
-          ...range.flatMap((tx) => ['--gtid', tx.gtid as string]),
+          ...gtidArguments(range.map((tx) => tx.gtid as string)),
           '--on-conflict',
           'skip',
           '--out',
@@ -129,6 +129,16 @@ async function main(): Promise<void> {
   } finally {
     await workload.close();
   }
+}
+
+/** One `--gtid first..last` when the range is one server's consecutive transactions (a long list overflows argv). */
+function gtidArguments(gtids: readonly string[]): string[] {
+  const parts = gtids.map((g) => /^(\d+-\d+)-(\d+)$/.exec(g));
+  const consecutive = parts.every(
+    (m, i) => m !== null && m[1] === parts[0]?.[1] && Number(m[2]) === Number(parts[0]?.[2]) + i,
+  );
+  if (consecutive && gtids.length > 1) return ['--gtid', `${gtids[0]}..${gtids.at(-1)}`];
+  return gtids.flatMap((g) => ['--gtid', g]);
 }
 
 interface Context {
