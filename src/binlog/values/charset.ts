@@ -302,10 +302,28 @@ export function decodeText(bytes: Buffer, collation: number | undefined): string
   }
 }
 
-/** A plain copy, so a value never pins or aliases the event buffer it came from. */
+/**
+ * A copy, so a value never pins or aliases the event buffer it came from.
+ * Small values share slabs: one ArrayBuffer per value made allocation and
+ * garbage collection the main cost of holding many rows (undo).
+ */
 export function copyBytes(bytes: Uint8Array): Uint8Array {
-  return new Uint8Array(bytes);
+  const n = bytes.length;
+  if (n > SLAB_VALUE_MAX) return new Uint8Array(bytes);
+  if (slabUsed + n > slab.length) {
+    slab = new Uint8Array(SLAB_SIZE);
+    slabUsed = 0;
+  }
+  const copy = slab.subarray(slabUsed, slabUsed + n);
+  copy.set(bytes);
+  slabUsed += n;
+  return copy;
 }
+
+const SLAB_SIZE = 64 * 1024;
+const SLAB_VALUE_MAX = 1024;
+let slab = new Uint8Array(0);
+let slabUsed = 0;
 
 /**
  * MySQL latin1 is cp1252, with its five unassigned bytes (0x81, 0x8d, 0x8f,
