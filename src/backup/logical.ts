@@ -30,6 +30,7 @@ import {
   SchemaObjectSchema,
 } from './logical-schema.js';
 import type { BackupFile, BackupManifest, ConsistentPoint } from './manifest.js';
+import { assertTablesInBackup, databasesOf } from './partial.js';
 import { assertBackupFileIntact, type BackupWriter, openBackupFile, type Repository } from './repository.js';
 
 const SCHEMA_FILE = 'schema.ndjson';
@@ -194,9 +195,13 @@ export async function restoreLogicalBackup(
   manifest: BackupManifest,
   target: ConnectTarget,
   workers = DEFAULT_WORKERS,
+  tables?: ReadonlySet<string>,
 ): Promise<void> {
-  for (const file of manifest.files) await assertBackupFileIntact(repo, manifest, file);
-  const schema = await readSchemaFile(repo, manifest);
+  const files = manifest.files.filter(
+    (f) => f.table === undefined || tables === undefined || tables.has(`${f.table.schema}.${f.table.name}`),
+  );
+  for (const file of files) await assertBackupFileIntact(repo, manifest, file);
+  const schema = onlyTables(await readSchemaFile(repo, manifest), tables, manifest);
   const main = await connect(target);
   const sessions: Connection[] = [];
   try {
@@ -206,7 +211,7 @@ export async function restoreLogicalBackup(
       main,
       schema.filter((o) => (CREATE_ORDER.beforeData as readonly string[]).includes(o.kind)),
     );
-    const queue = manifest.files.filter((f) => f.table !== undefined).sort((a, b) => b.rawSize - a.rawSize);
+    const queue = files.filter((f) => f.table !== undefined).sort((a, b) => b.rawSize - a.rawSize);
     const count = Math.max(1, Math.min(workers, queue.length));
     for (let i = 0; i < count; i++) {
       const session = await connect(target);
@@ -227,6 +232,37 @@ export async function restoreLogicalBackup(
   } finally {
     for (const conn of [main, ...sessions]) await conn.end().catch(() => conn.destroy());
   }
+}
+
+/**
+ * A partial restore's schema: the listed tables, their databases and
+ * triggers. Views, routines and events may name tables left out: not restored.
+ */
+function onlyTables(
+  schema: readonly SchemaObject[],
+  tables: ReadonlySet<string> | undefined,
+  manifest: BackupManifest,
+): SchemaObject[] {
+  if (tables === undefined) return [...schema];
+  assertTablesInBackup(
+    tables,
+    new Set(schema.filter((o) => o.kind === 'table').map((o) => `${o.schema}.${o.name}`)),
+    manifest,
+  );
+  const databases = databasesOf(tables);
+  return schema.filter(
+    (o) =>
+      (o.kind === 'database' && databases.has(o.name)) ||
+      (o.kind === 'table' && tables.has(`${o.schema}.${o.name}`)) ||
+      (o.kind === 'trigger' && tables.has(`${o.schema}.${triggerTable(o.sql)}`)),
+  );
+}
+
+/** The table a CREATE TRIGGER statement is on. */
+function triggerTable(sql: string): string {
+  const m = /\bON\s+(?:`(?:[^`]|``)+`\.|\w+\.)?(`(?:[^`]|``)+`|[\w$]+)\s+FOR\s+EACH\s+ROW/i.exec(sql);
+  const name = m?.[1] ?? '';
+  return name.startsWith('`') ? name.slice(1, -1).replace(/``/g, '`') : name;
 }
 
 async function readSchemaFile(repo: Repository, manifest: BackupManifest): Promise<SchemaObject[]> {

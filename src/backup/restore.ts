@@ -12,6 +12,9 @@ import {
   type ConnectTarget,
   describeTarget,
   parseDsn,
+  queryRows,
+  quoteIdentifier,
+  quoteTableName,
   readServerIdentity,
   resolveTarget,
   sameServer,
@@ -19,6 +22,7 @@ import {
 } from '../mysql/index.js';
 import { restoreLogicalBackup } from './logical.js';
 import type { BackupManifest } from './manifest.js';
+import { assertTablesInBackup, databasesOf } from './partial.js';
 import { restorePhysicalBackup } from './physical.js';
 import { openRepository, type Repository, readManifest } from './repository.js';
 
@@ -45,8 +49,13 @@ export async function restoreBackup(
   repo: string | Repository,
   id: string,
   into: RestoreTarget,
-  options: { workers?: number } = {},
+  options: {
+    workers?: number;
+    /** Only these tables (`db.table`): the others are not restored, or (physical) dropped after. */
+    tables?: readonly string[];
+  } = {},
 ): Promise<RestoredBackup> {
+  const tables = options.tables === undefined ? undefined : new Set(options.tables);
   const started = performance.now();
   const repository = typeof repo === 'string' ? await openRepository(repo) : repo;
   const manifest = await readManifest(repository, id);
@@ -61,7 +70,7 @@ export async function restoreBackup(
       );
     }
     await assertNotSource(into.target, manifest);
-    await restoreLogicalBackup(repository, manifest, into.target, options.workers);
+    await restoreLogicalBackup(repository, manifest, into.target, options.workers, tables);
     return { backup: manifest, sandbox: undefined, target: into.target, seconds: elapsed(started) };
   }
   const sandboxOptions = into.options ?? {};
@@ -79,16 +88,57 @@ export async function restoreBackup(
     } finally {
       await rm(workDir, { recursive: true, force: true });
     }
+    if (tables !== undefined) {
+      await keepOnlyTables(sandboxTarget(sandbox), tables, manifest).catch(async (error: unknown) => {
+        await sandbox.destroy();
+        throw error;
+      });
+    }
   } else {
     sandbox = await make();
     try {
-      await restoreLogicalBackup(repository, manifest, sandboxTarget(sandbox), options.workers);
+      await restoreLogicalBackup(repository, manifest, sandboxTarget(sandbox), options.workers, tables);
     } catch (error) {
       await sandbox.destroy();
       throw error;
     }
   }
   return { backup: manifest, sandbox, target: sandboxTarget(sandbox), seconds: elapsed(started) };
+}
+
+const SYSTEM_SCHEMAS = ['mysql', 'information_schema', 'performance_schema', 'sys'];
+
+/**
+ * A physical backup restores every table; for a partial restore the others
+ * are dropped (unlogged), so nothing stale from the backup passes for restored data.
+ */
+async function keepOnlyTables(
+  target: ConnectTarget,
+  tables: ReadonlySet<string>,
+  manifest: BackupManifest,
+): Promise<void> {
+  await withConnection(target, async (conn) => {
+    const rows = await queryRows(
+      conn,
+      `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS name, TABLE_TYPE AS type FROM information_schema.TABLES WHERE TABLE_SCHEMA NOT IN (${SYSTEM_SCHEMAS.map(() => '?').join(', ')})`,
+      SYSTEM_SCHEMAS,
+    );
+    assertTablesInBackup(tables, new Set(rows.map((r) => `${r.db}.${r.name}`)), manifest);
+    const keep = databasesOf(tables);
+    const databases = await queryRows(conn, 'SELECT SCHEMA_NAME AS db FROM information_schema.SCHEMATA');
+    await conn.query('SET SESSION sql_log_bin = 0, SESSION foreign_key_checks = 0');
+    for (const row of databases) {
+      const db = String(row.db);
+      if (!SYSTEM_SCHEMAS.includes(db) && !keep.has(db))
+        await conn.query(`DROP DATABASE ${quoteIdentifier(db)}`);
+    }
+    for (const r of rows) {
+      const db = String(r.db);
+      if (!keep.has(db) || tables.has(`${db}.${r.name}`)) continue;
+      const kind = r.type === 'VIEW' ? 'VIEW' : 'TABLE';
+      await conn.query(`DROP ${kind} ${quoteTableName(db, String(r.name))}`);
+    }
+  });
 }
 
 const MIB = 2 ** 20;

@@ -175,7 +175,7 @@ export async function restoreToPoint(options: RestoreOptions): Promise<RestoreRe
           options: { ...options.into.options, provisional: true },
           create: options.into.create,
         };
-  const restored = await restoreBackup(repo, plan.backup.id, into);
+  const restored = await restoreBackup(repo, plan.backup.id, into, { tables: options.tables });
   const restoreSeconds = seconds(restoreStarted);
   options.onProgress?.({ kind: 'restored', seconds: restoreSeconds });
   try {

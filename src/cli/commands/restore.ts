@@ -53,7 +53,7 @@ export function registerRestore(program: Command): void {
       '--skip <gtid...>',
       'replay everything except these transactions, and report later writes to their rows',
     )
-    .option('--tables <list>', 'replay only these tables: db.t,db.u')
+    .option('--tables <list>', 'restore and replay only these tables: db.t,db.u')
     .option('--name <name>', 'name of the new sandbox (with --into sandbox)')
     .option(
       '--applier <who>',
