@@ -35,6 +35,8 @@ export interface TableFacts {
   readonly table: string;
   readonly columns: readonly ColumnFacts[];
   readonly address: RowAddress;
+  /** The unique keys other than the address, as column indexes: a row written back must not clash with them. */
+  readonly uniqueKeys: readonly (readonly number[])[];
 }
 
 /** `schema.table` for messages and maps. */
@@ -88,7 +90,13 @@ export function joinTableFacts(map: TableMap, shape: TableShape | undefined): Ta
       );
     }
   }
-  return { schema: map.database, table: map.table, columns, address: chooseAddress(shape, map) };
+  const address = chooseAddress(shape, map);
+  const position = (name: string): number => shape.columns.findIndex((c) => c.name === name);
+  const addressed = address.kind === 'row' ? '' : address.columns.join(',');
+  const uniqueKeys = shape.uniqueKeys
+    .map((key) => key.map(position))
+    .filter((key) => key.join(',') !== addressed);
+  return { schema: map.database, table: map.table, columns, address, uniqueKeys };
 }
 
 /** Reads the live shape and joins it with the TABLE_MAP. */

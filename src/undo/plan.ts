@@ -9,17 +9,20 @@ import { SalvageError } from '../errors.js';
 import {
   type BadTransaction,
   type ChangeSource,
+  type ColumnFacts,
+  identityColumns,
   keyObject,
   readTableFacts,
   rowKey,
   type SchemaChange,
+  sameValue,
   type TableFacts,
   type Trace,
   traceBadChanges,
 } from '../impact/index.js';
 import { type Connection, queryRows } from '../mysql/index.js';
 import { type Lookup, lookupEach } from './batch.js';
-import { quotedName } from './literal.js';
+import { keyMatch, quotedName } from './literal.js';
 import { compensate, keyCondition, rowCondition, type UndoStatement } from './statements.js';
 
 export type ConflictPolicy = 'skip' | 'abort' | 'force';
@@ -39,6 +42,11 @@ export interface UndoConflict {
   readonly gtid: string;
   readonly table: string;
   readonly key: Record<string, unknown>;
+  /**
+   * Why the row cannot be undone blindly: it changed since, or writing it
+   * back would clash on a unique key with another row (`current` is that row).
+   */
+  readonly reason: 'changed' | 'unique-key';
   /** The row as it is now; null when it no longer exists (or, without a key, cannot be singled out). */
   readonly current: Record<string, unknown> | null;
   /** Later transactions (from the binlog) that changed it. */
@@ -77,11 +85,14 @@ export async function planUndo(options: UndoOptions): Promise<UndoPlan> {
   await checkChains(options.conn, chains, trace);
   // Rows without a key cannot be told apart: N identical rows to undo need N identical rows now.
   await checkDuplicates(options.conn, chains, trace);
+  await checkUniqueClashes(options.conn, chains, trace);
   const conflicted = chains.filter((c) => c.conflict !== undefined);
-  const applied = chains.filter((c) => c.conflict === undefined || options.onConflict === 'force');
-  if (options.onConflict === 'force') {
-    for (const chain of conflicted) forceFirst(chain);
-  }
+  // Forcing overwrites a row changed since; it never deletes another row that holds a unique value.
+  const forced = new Set(
+    options.onConflict === 'force' ? conflicted.filter((c) => c.conflict?.reason === 'changed') : [],
+  );
+  for (const chain of forced) forceFirst(chain);
+  const applied = chains.filter((c) => c.conflict === undefined || forced.has(c));
   const statements = applied.flatMap((c) => c.statements).sort((a, b) => b.sequence - a.sequence);
   return {
     transactions: trace.transactions,
@@ -202,6 +213,65 @@ async function checkDuplicates(conn: Connection, chains: RowUndo[], trace: Trace
   }
 }
 
+/**
+ * A row written back (re-inserted, or its unique columns set back) must not
+ * take unique-key values another row holds now, e.g. an email a later,
+ * legitimate insert reused: that row is the conflict, found before anything
+ * runs instead of failing the apply.
+ */
+async function checkUniqueClashes(conn: Connection, chains: readonly RowUndo[], trace: Trace): Promise<void> {
+  const touched = new Set<string>();
+  for (const chain of chains) {
+    for (const s of chain.statements) {
+      for (const image of [s.expect, s.restore])
+        if (image) touched.add(JSON.stringify(keyObject(s.table, image)));
+    }
+  }
+  const checks: { chain: RowUndo; statement: UndoStatement; lookup: Lookup }[] = [];
+  for (const chain of chains) {
+    if (chain.conflict !== undefined) continue;
+    for (const statement of chain.statements) {
+      const restore = statement.restore;
+      const table = statement.table;
+      if (restore === undefined || table.address.kind === 'row') continue;
+      for (const key of table.uniqueKeys) {
+        // NULLs never clash; an update that leaves the key as it is keeps its own values.
+        if (key.some((i) => restore[i] === null || restore[i] === undefined)) continue;
+        if (statement.expect && key.every((i) => sameValue(statement.expect?.[i], restore[i]))) continue;
+        const where = key
+          .map((i) => keyMatch(table, table.columns[i] as ColumnFacts, restore[i]))
+          .join(' AND ');
+        checks.push({
+          chain,
+          statement,
+          lookup: { what: 't.*', from: `${quotedName(table)} t WHERE ${where} LIMIT 1` },
+        });
+      }
+    }
+  }
+  const found = await lookupEach(
+    conn,
+    checks.map((c) => c.lookup),
+  );
+  for (const [index, { chain, statement }] of checks.entries()) {
+    const row = found[index]?.[0];
+    if (row === undefined || chain.conflict !== undefined) continue;
+    const table = statement.table;
+    const holder: Record<string, unknown> = {};
+    for (const i of identityColumns(table)) {
+      const column = table.columns[i] as ColumnFacts;
+      holder[column.name] = row[column.name];
+    }
+    // A row the undo moves itself is not in the way (best effort: values as the driver returns them).
+    if (touched.has(JSON.stringify(holder))) continue;
+    const identity = (statement.restore ?? statement.expect) as RowImage;
+    chain.conflict = {
+      ...conflictOf(statement, table, identity, currentRow(row), trace),
+      reason: 'unique-key',
+    };
+  }
+}
+
 function conflictOf(
   statement: UndoStatement,
   table: TableFacts,
@@ -215,6 +285,7 @@ function conflictOf(
     gtid: statement.gtid,
     table: `${table.schema}.${table.table}`,
     key: keyObject(table, identity),
+    reason: 'changed',
     current,
     later: [...later],
   };

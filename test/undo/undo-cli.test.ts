@@ -222,3 +222,60 @@ describe('salvage undo', () => {
     expect(existsSync(join(work, 'undo.redo.sql'))).toBe(true);
   });
 });
+
+describe('salvage undo of deleted rows whose unique values were taken since', () => {
+  let deleted: string;
+
+  beforeAll(async () => {
+    await sql(
+      server,
+      `CREATE TABLE app.users (id INT PRIMARY KEY, email VARCHAR(40) NOT NULL, UNIQUE KEY (email));
+       INSERT INTO app.users VALUES (1, 'ann@example.com'), (2, 'bob@example.com'), (3, 'cy@example.com')`,
+    );
+    await sql(server, 'DELETE FROM app.users WHERE id <= 2');
+    deleted = await gtidNow();
+    // A later, legitimate sign-up takes Ann's address (case differs: the collation makes it the same key).
+    await sql(server, "INSERT INTO app.users VALUES (4, 'ANN@example.com')");
+  });
+
+  it('reports the clash before anything runs, and neither skip nor force writes that row back', async () => {
+    const undo = (...extra: string[]) =>
+      salvage('undo', '--source', server.dsn, '--gtid', deleted, '--dir', binlogDir, '--json', ...extra);
+    const blocked = await undo();
+    expect(blocked.code).toBe(1);
+    const conflicts = JSON.parse(blocked.stdout).conflicts as {
+      key: unknown;
+      reason: string;
+      current: unknown;
+    }[];
+    expect(conflicts).toEqual([
+      expect.objectContaining({
+        key: { id: 1 },
+        reason: 'unique-key',
+        current: { id: 4, email: 'ANN@example.com' },
+      }),
+    ]);
+
+    for (const policy of ['force', 'skip']) {
+      const run = await undo(
+        '--on-conflict',
+        policy,
+        '--apply',
+        '--yes',
+        '--out',
+        join(work, `users-${policy}.sql`),
+      );
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      const rows = await sql<{ id: number; email: string }>(
+        server,
+        'SELECT id, email FROM app.users ORDER BY id',
+      );
+      expect(rows.map((r) => [r.id, r.email])).toEqual([
+        [2, 'bob@example.com'],
+        [3, 'cy@example.com'],
+        [4, 'ANN@example.com'],
+      ]);
+      if (policy === 'force') await sql(server, 'DELETE FROM app.users WHERE id = 2');
+    }
+  });
+});

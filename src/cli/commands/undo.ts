@@ -86,7 +86,9 @@ export function registerUndo(program: Command): void {
       };
       for (const c of plan.conflicts) {
         out.line(
-          `conflict: ${c.table} ${JSON.stringify(c.key)} (bad ${c.gtid}) changed later by ${c.later.join(', ') || 'an unknown writer'}; now ${JSON.stringify(c.current)}`,
+          c.reason === 'unique-key'
+            ? `conflict: ${c.table} ${JSON.stringify(c.key)} (bad ${c.gtid}) cannot be written back: another row holds its unique key now: ${JSON.stringify(c.current)}`
+            : `conflict: ${c.table} ${JSON.stringify(c.key)} (bad ${c.gtid}) changed later by ${c.later.join(', ') || 'an unknown writer'}; now ${JSON.stringify(c.current)}`,
         );
       }
       const blocked =
