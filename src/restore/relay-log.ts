@@ -187,10 +187,13 @@ class RelayFile {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
 
-  private constructor(private readonly handle: FileHandle) {}
+  private constructor(
+    private readonly handle: FileHandle,
+    private readonly path: string,
+  ) {}
 
   static async create(path: string): Promise<RelayFile> {
-    return new RelayFile(await open(path, 'wx'));
+    return new RelayFile(await open(path, 'wx'), path);
   }
 
   async write(bytes: Buffer): Promise<void> {
@@ -209,6 +212,16 @@ class RelayFile {
     const chunk = Buffer.concat(this.pending, this.pendingBytes);
     this.pending = [];
     this.pendingBytes = 0;
-    await this.handle.write(chunk);
+    await this.handle.write(chunk).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOSPC') throw error;
+      throw new SalvageError(
+        'NO_SPACE',
+        `The disk holding ${this.path} is full: the relay logs hold a copy of the binlog range.`,
+        {
+          hint: 'Free disk space for the sandbox (about the size of the binlogs replayed), or restore with --applier session.',
+          context: { file: this.path },
+        },
+      );
+    });
   }
 }
