@@ -7,8 +7,8 @@ import type { Readable } from 'node:stream';
 import {
   BINLOG_MAGIC,
   type BinlogEvent,
-  decodeEvents,
   type EventStreamOptions,
+  eventDecoder,
   type RawEvent,
 } from '../binlog/index.js';
 import { SalvageError } from '../errors.js';
@@ -19,25 +19,42 @@ export interface EventWithBytes {
   readonly event: BinlogEvent;
 }
 
-/**
- * Decodes `source` (CRC32 verified by default) and pairs every event with its
- * raw bytes. decodeEvents pulls one raw event and yields what it decodes from
- * it before pulling the next, so the last raw event pulled is the event's own.
- */
+/** Decodes `source` (CRC32 verified by default) and pairs every event with its raw bytes. */
 export async function* decodeWithBytes(
   source: AsyncIterable<RawEvent>,
   options: EventStreamOptions = {},
 ): AsyncGenerator<EventWithBytes> {
-  let last: RawEvent | undefined;
-  async function* tap(): AsyncGenerator<RawEvent> {
-    for await (const raw of source) {
-      last = raw;
-      yield raw;
-    }
+  async function* single(): AsyncGenerator<RawEvent[]> {
+    for await (const raw of source) yield [raw];
   }
-  for await (const event of decodeEvents(tap(), options)) {
-    if (last === undefined) throw new SalvageError('INTERNAL', 'decoded an event before reading one');
-    yield { raw: last, event };
+  for await (const batch of decodeBatchesWithBytes(single(), options)) yield* batch;
+}
+
+/**
+ * decodeWithBytes for batches of raw events (one await per batch, not per
+ * event: the restore reads hundreds of thousands). Events decoded before an
+ * error are delivered, then the error.
+ */
+export async function* decodeBatchesWithBytes(
+  source: AsyncIterable<readonly RawEvent[]>,
+  options: EventStreamOptions = {},
+): AsyncGenerator<EventWithBytes[]> {
+  const decode = eventDecoder(options);
+  const decoded: BinlogEvent[] = [];
+  for await (const raws of source) {
+    const out: EventWithBytes[] = [];
+    try {
+      for (const raw of raws) {
+        try {
+          decode(raw, decoded);
+        } finally {
+          for (const event of decoded) out.push({ raw, event });
+          decoded.length = 0;
+        }
+      }
+    } finally {
+      if (out.length > 0) yield out;
+    }
   }
 }
 
@@ -54,6 +71,15 @@ export async function* splitRawEvents(
   file: string,
   position: number,
 ): AsyncGenerator<RawEvent> {
+  for await (const batch of splitRawEventBatches(bytes, file, position)) yield* batch;
+}
+
+/** splitRawEvents, the events of each chunk read as one batch. */
+export async function* splitRawEventBatches(
+  bytes: Readable | AsyncIterable<Buffer>,
+  file: string,
+  position: number,
+): AsyncGenerator<RawEvent[]> {
   let pending: Buffer = Buffer.alloc(0);
   let offset = position;
   let magicLeft = position === 0 ? BINLOG_MAGIC.length : 0;
@@ -75,9 +101,20 @@ export async function* splitRawEvents(
       magicLeft = 0;
     }
     let start = 0;
+    const batch: { position: number; start: number; length: number }[] = [];
+    // One copy of the chunk's whole events, which the events then share.
+    const emit = (): RawEvent[] => {
+      const copy = Buffer.from(pending.subarray(0, start));
+      return batch.map((e) => ({
+        file,
+        position: e.position,
+        bytes: copy.subarray(e.start, e.start + e.length),
+      }));
+    };
     while (pending.length - start >= 13) {
       const length = pending.readUInt32LE(start + 9);
       if (length < 19 || length > MAX_EVENT_LENGTH) {
+        if (batch.length > 0) yield emit();
         throw new SalvageError(
           'BINLOG_CORRUPT',
           `archived ${file} holds an event of impossible length ${length} at ${offset}`,
@@ -87,11 +124,13 @@ export async function* splitRawEvents(
         );
       }
       if (pending.length - start < length) break;
-      yield { file, position: offset, bytes: Buffer.from(pending.subarray(start, start + length)) };
+      batch.push({ position: offset, start, length });
       start += length;
       offset += length;
     }
+    const events = batch.length > 0 ? emit() : [];
     pending = pending.subarray(start);
+    if (events.length > 0) yield events;
   }
   if (pending.length > 0 || magicLeft > 0) {
     throw new SalvageError('BINLOG_TRUNCATED', `archived ${file} ends inside an event at ${offset}`, {

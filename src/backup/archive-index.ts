@@ -13,7 +13,7 @@ import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { compareBinlogFiles, type RawEvent } from '../binlog/index.js';
 import { SalvageError } from '../errors.js';
-import { splitRawEvents } from './archive-events.js';
+import { splitRawEventBatches } from './archive-events.js';
 import { ServerIdentitySchema } from './manifest.js';
 import type { Repository } from './repository.js';
 import { readJson, writeJson } from './storage.js';
@@ -125,9 +125,17 @@ export async function* readArchivedFile(
   file: string,
   from = 4,
 ): AsyncGenerator<RawEvent> {
-  for await (const raw of splitRawEvents(await repo.storage.get(`${prefix}${file}`), file, 0)) {
-    if (raw.position >= from) yield raw;
-  }
+  for await (const batch of readArchivedFileBatches(repo, prefix, file, from)) yield* batch;
+}
+
+/** readArchivedFile in batches (one per chunk read). */
+export async function* readArchivedFileBatches(
+  repo: Repository,
+  prefix: string,
+  file: string,
+  from = 4,
+): AsyncGenerator<RawEvent[]> {
+  yield* eventsFrom(splitRawEventBatches(await repo.storage.get(`${prefix}${file}`), file, 0), from);
 }
 
 /** The events of a partial file's runs, in order. */
@@ -136,11 +144,26 @@ export async function* readPartialFile(
   partial: PartialFile,
   from = 4,
 ): AsyncGenerator<RawEvent> {
+  for await (const batch of readPartialFileBatches(repo, partial, from)) yield* batch;
+}
+
+/** readPartialFile in batches. */
+export async function* readPartialFileBatches(
+  repo: Repository,
+  partial: PartialFile,
+  from = 4,
+): AsyncGenerator<RawEvent[]> {
   for (const run of partial.runs) {
     if (run.offset + run.size <= from) continue;
-    for await (const raw of splitRawEvents(await repo.storage.get(run.key), partial.file, run.offset)) {
-      if (raw.position >= from) yield raw;
-    }
+    yield* eventsFrom(splitRawEventBatches(await repo.storage.get(run.key), partial.file, run.offset), from);
+  }
+}
+
+async function* eventsFrom(batches: AsyncIterable<RawEvent[]>, from: number): AsyncGenerator<RawEvent[]> {
+  for await (const batch of batches) {
+    const kept =
+      batch[0] !== undefined && batch[0].position >= from ? batch : batch.filter((e) => e.position >= from);
+    if (kept.length > 0) yield kept;
   }
 }
 

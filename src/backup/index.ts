@@ -10,7 +10,7 @@ export {
   type ArchiveResult,
   archiveBinlogs,
 } from './archive.js';
-export { decodeWithBytes, type EventWithBytes } from './archive-events.js';
+export { decodeBatchesWithBytes, decodeWithBytes, type EventWithBytes } from './archive-events.js';
 export {
   type ArchivedFile,
   type ArchiveIndex,
@@ -18,8 +18,10 @@ export {
   nextBinlogFile,
   type PartialFile,
   readArchivedFile,
+  readArchivedFileBatches,
   readArchiveIndex,
   readPartialFile,
+  readPartialFileBatches,
 } from './archive-index.js';
 export { type BackupProgress, type CreateBackupOptions, createBackup } from './create.js';
 export {

@@ -79,8 +79,12 @@ export async function* decodeEventBatches(
   }
 }
 
-/** The decoding state of one stream: a function appending each raw event's decoded events to `out`. */
-function eventDecoder(options: EventStreamOptions): (raw: RawEvent, out: BinlogEvent[]) => void {
+/**
+ * The decoding state of one stream: a function appending each raw event's
+ * decoded events to `out` (several for a TRANSACTION_PAYLOAD), for callers
+ * that keep each event with its raw bytes.
+ */
+export function eventDecoder(options: EventStreamOptions): (raw: RawEvent, out: BinlogEvent[]) => void {
   const verify = options.verify ?? true;
   const strict = options.strict ?? false;
   let format: BinlogFormat = DEFAULT_FORMAT;

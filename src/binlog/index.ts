@@ -10,7 +10,7 @@ import { openReplicationStream, type ReplicationStart } from './stream/index.js'
 
 export { Bitmap, ByteReader } from './byte-reader.js';
 export { crc32 } from './crc32.js';
-export { decodeEventBatches, decodeEvents, type EventStreamOptions } from './event-stream.js';
+export { decodeEventBatches, decodeEvents, type EventStreamOptions, eventDecoder } from './event-stream.js';
 export { EventFlag, EventType, eventTypeName } from './event-types.js';
 export type { BinlogFormat } from './events/format-description.js';
 export type { GtidEvent } from './events/gtid.js';

@@ -9,13 +9,13 @@
 
 import {
   type ArchiveIndex,
-  decodeWithBytes,
+  decodeBatchesWithBytes,
   type EventWithBytes,
   findPartialFile,
   nextBinlogFile,
   type Repository,
-  readArchivedFile,
-  readPartialFile,
+  readArchivedFileBatches,
+  readPartialFileBatches,
 } from '../backup/index.js';
 import { compareBinlogFiles, openReplicationStream, type RawEvent } from '../binlog/index.js';
 import { SalvageError } from '../errors.js';
@@ -46,12 +46,21 @@ export interface ChainUsage {
  * sources hold. Each file's FORMAT_DESCRIPTION comes first even when the
  * chain starts mid-file.
  */
-export function readChain(
+export async function* readChain(
   sources: ChainSources,
   start: Coordinates,
   usage?: ChainUsage,
 ): AsyncGenerator<EventWithBytes> {
-  return decodeWithBytes(checkContiguous(rawChain(sources, start, usage), start), {
+  for await (const batch of readChainBatches(sources, start, usage)) yield* batch;
+}
+
+/** readChain in batches: one await per batch, not per event (a chain holds millions of events). */
+export function readChainBatches(
+  sources: ChainSources,
+  start: Coordinates,
+  usage?: ChainUsage,
+): AsyncGenerator<EventWithBytes[]> {
+  return decodeBatchesWithBytes(checkContiguous(rawChain(sources, start, usage), start), {
     verify: true,
     strict: true,
   });
@@ -61,7 +70,7 @@ async function* rawChain(
   sources: ChainSources,
   start: Coordinates,
   usage?: ChainUsage,
-): AsyncGenerator<RawEvent> {
+): AsyncGenerator<RawEvent[]> {
   const { repo, prefix } = sources;
   const files = sources.index?.files ?? [];
   let file = start.file;
@@ -76,7 +85,7 @@ async function* rawChain(
     const entry = files[i];
     if (entry === undefined || entry.file !== file) break;
     if ((await repo.storage.stat(`${prefix}${entry.file}`)) === undefined) break;
-    yield* withFirstEvent(readArchivedFile(repo, prefix, entry.file, 4), from);
+    yield* withFirstEvent(readArchivedFileBatches(repo, prefix, entry.file, 4), from);
     if (usage) usage.archivedFiles++;
     readStart = true;
     file = nextBinlogFile(entry.file);
@@ -84,7 +93,7 @@ async function* rawChain(
   }
   const partial = await findPartialFile(repo, prefix);
   if (partial !== undefined && partial.file === file) {
-    if (partial.end > from) yield* withFirstEvent(readPartialFile(repo, partial, 4), from);
+    if (partial.end > from) yield* withFirstEvent(readPartialFileBatches(repo, partial, 4), from);
     from = Math.max(from, partial.end);
     readStart = true;
   }
@@ -95,11 +104,13 @@ async function* rawChain(
   }
   if (usage) usage.fromSource = true;
   try {
-    yield* openReplicationStream({
-      server: sources.source,
-      start: { kind: 'position', file, position: from },
-      until: 'end',
-    });
+    yield* inBatches(
+      openReplicationStream({
+        server: sources.source,
+        start: { kind: 'position', file, position: from },
+        until: 'end',
+      }),
+    );
   } catch (error) {
     if (error instanceof SalvageError && error.code === 'BINLOG_NOT_ON_SERVER') throw missing(file, sources);
     throw error;
@@ -107,8 +118,30 @@ async function* rawChain(
 }
 
 /** The file's first event (its FORMAT_DESCRIPTION), then the events from `from` on. */
-async function* withFirstEvent(events: AsyncIterable<RawEvent>, from: number): AsyncGenerator<RawEvent> {
-  for await (const raw of events) if (raw.position === 4 || raw.position >= from) yield raw;
+async function* withFirstEvent(batches: AsyncIterable<RawEvent[]>, from: number): AsyncGenerator<RawEvent[]> {
+  for await (const batch of batches) {
+    const kept = batch.filter((raw) => raw.position === 4 || raw.position >= from);
+    if (kept.length > 0) yield kept;
+  }
+}
+
+const STREAM_BATCH = 512;
+
+/** Events read from the server one by one, passed on in batches. */
+async function* inBatches(events: AsyncIterable<RawEvent>): AsyncGenerator<RawEvent[]> {
+  let batch: RawEvent[] = [];
+  try {
+    for await (const raw of events) {
+      batch.push(raw);
+      if (batch.length >= STREAM_BATCH) {
+        yield batch;
+        batch = [];
+      }
+    }
+  } finally {
+    // What arrived before an error still goes on, then the error.
+    if (batch.length > 0) yield batch;
+  }
 }
 
 function missing(file: string, sources: ChainSources): SalvageError {
@@ -123,42 +156,47 @@ function missing(file: string, sources: ChainSources): SalvageError {
 
 /** Every event starts where the previous ended; a new file follows the previous and starts at 4. */
 async function* checkContiguous(
-  events: AsyncIterable<RawEvent>,
+  batches: AsyncIterable<RawEvent[]>,
   start: Coordinates,
-): AsyncGenerator<RawEvent> {
+): AsyncGenerator<RawEvent[]> {
   let file = start.file;
   let next = start.position;
-  for await (const raw of events) {
-    if (raw.file !== file) {
-      const expected = nextBinlogFile(file);
-      if (raw.file !== expected || raw.position !== 4) {
-        throw new SalvageError(
-          'BINLOG_GAP',
-          `binlog ${expected} is missing: ${file} is followed by ${raw.file}:${raw.position}`,
-          {
-            context: { file: expected },
-          },
-        );
+  for await (const batch of batches) {
+    for (const [index, raw] of batch.entries()) {
+      try {
+        if (raw.file !== file) {
+          const expected = nextBinlogFile(file);
+          if (raw.file !== expected || raw.position !== 4) {
+            throw new SalvageError(
+              'BINLOG_GAP',
+              `binlog ${expected} is missing: ${file} is followed by ${raw.file}:${raw.position}`,
+              {
+                context: { file: expected },
+              },
+            );
+          }
+          file = raw.file;
+          next = 4;
+        }
+        // A file's FORMAT_DESCRIPTION comes again whenever reading resumes inside it.
+        if (raw.position === 4 && next > 4) continue;
+        if (raw.position !== next) {
+          throw new SalvageError(
+            'BINLOG_GAP',
+            `${file} has a gap: the event at ${next} is missing (next one read is at ${raw.position})`,
+            {
+              context: { file, position: next },
+            },
+          );
+        }
+        next += raw.bytes.length;
+      } catch (error) {
+        // The events before the gap are whole: they go on, then the error.
+        if (index > 0) yield batch.slice(0, index);
+        throw error;
       }
-      file = raw.file;
-      next = 4;
     }
-    // A file's FORMAT_DESCRIPTION comes again whenever reading resumes inside it.
-    if (raw.position === 4 && next > 4) {
-      yield raw;
-      continue;
-    }
-    if (raw.position !== next) {
-      throw new SalvageError(
-        'BINLOG_GAP',
-        `${file} has a gap: the event at ${next} is missing (next one read is at ${raw.position})`,
-        {
-          context: { file, position: next },
-        },
-      );
-    }
-    next += raw.bytes.length;
-    yield raw;
+    yield batch;
   }
 }
 
@@ -168,10 +206,30 @@ export async function* eventsBefore(
   stop: Coordinates | undefined,
 ): AsyncGenerator<EventWithBytes> {
   for await (const item of events) {
-    const h = item.event.header;
-    if (stop !== undefined && h.payloadOffset === undefined && !before(h, stop)) return;
+    if (stop !== undefined && reached(item, stop)) return;
     yield item;
   }
+}
+
+/** eventsBefore for batches. */
+export async function* eventBatchesBefore(
+  batches: AsyncIterable<EventWithBytes[]>,
+  stop: Coordinates | undefined,
+): AsyncGenerator<EventWithBytes[]> {
+  for await (const batch of batches) {
+    const end = stop === undefined ? -1 : batch.findIndex((item) => reached(item, stop));
+    if (end < 0) {
+      yield batch;
+      continue;
+    }
+    if (end > 0) yield batch.slice(0, end);
+    return;
+  }
+}
+
+function reached(item: EventWithBytes, stop: Coordinates): boolean {
+  const h = item.event.header;
+  return h.payloadOffset === undefined && !before(h, stop);
 }
 
 /** True when `a` comes before `b` in the server's binlog. */

@@ -72,7 +72,7 @@ export function relayFileName(baseName: string, n: number): string {
  * carries `targetServerId`.
  */
 export async function writeRelayLogs(
-  events: AsyncIterable<EventWithBytes>,
+  batches: AsyncIterable<readonly EventWithBytes[]>,
   place: RelayLogPlace,
   options: {
     readonly skip: ReadonlySet<string>;
@@ -92,47 +92,50 @@ export async function writeRelayLogs(
   let last: RelayLogs['last'];
   let done = false;
   try {
-    for await (const { raw, event } of events) {
-      const h = event.header;
-      if (event.kind === 'format-description') {
-        format = { bytes: raw.bytes, checksums: event.checksumAlgorithm === 1 };
-        continue;
-      }
-      if (!FILE_EVENTS.has(event.kind)) {
-        if (h.serverId === options.targetServerId) throw new OwnServerIdEvent();
-        if (h.file !== binlogFile) {
-          if (format === undefined) {
-            throw new SalvageError('INTERNAL', `no format description before ${h.file}:${h.position}`);
+    for await (const batch of batches)
+      for (const { raw, event } of batch) {
+        const h = event.header;
+        if (event.kind === 'format-description') {
+          format = { bytes: raw.bytes, checksums: event.checksumAlgorithm === 1 };
+          continue;
+        }
+        if (!FILE_EVENTS.has(event.kind)) {
+          if (h.serverId === options.targetServerId) throw new OwnServerIdEvent();
+          if (h.file !== binlogFile) {
+            if (format === undefined) {
+              throw new SalvageError('INTERNAL', `no format description before ${h.file}:${h.position}`);
+            }
+            const previous = out;
+            out = undefined;
+            await previous?.close();
+            files.push(relayFileName(place.baseName, files.length + 1));
+            out = await RelayFile.create(join(place.dir, files.at(-1) as string));
+            await out.write(BINLOG_MAGIC);
+            await out.write(format.bytes);
+            await out.write(artificialRotate(h.file, h.position, h.serverId, format.checksums));
+            binlogFile = h.file;
           }
-          const previous = out;
-          out = undefined;
-          await previous?.close();
-          files.push(relayFileName(place.baseName, files.length + 1));
-          out = await RelayFile.create(join(place.dir, files.at(-1) as string));
-          await out.write(BINLOG_MAGIC);
-          await out.write(format.bytes);
-          await out.write(artificialRotate(h.file, h.position, h.serverId, format.checksums));
-          binlogFile = h.file;
+          if (event.kind === 'mariadb-gtid' || event.kind === 'gtid') {
+            skipping = event.gtid !== undefined && options.skip.has(event.gtid);
+          }
+          if (!skipping) await (out as RelayFile).write(raw.bytes);
         }
-        if (event.kind === 'mariadb-gtid' || event.kind === 'gtid') {
-          skipping = event.gtid !== undefined && options.skip.has(event.gtid);
+        const tx = assembler.push(event, 0);
+        if (tx === undefined || !tx.complete) continue;
+        if (skipping && tx.gtid !== undefined) {
+          skipped.push(tx.gtid);
+        } else {
+          transactions++;
+          last = { file: tx.file, position: tx.end, gtid: tx.gtid };
+          if (transactions % MARK_EVERY === 0) marks.push({ file: tx.file, position: tx.end, transactions });
         }
-        if (!skipping) await (out as RelayFile).write(raw.bytes);
+        skipping = false;
+        if (options.signal?.aborted) {
+          throw new SalvageError('INTERNAL', 'the replay was interrupted', {
+            hint: 'Run the restore again.',
+          });
+        }
       }
-      const tx = assembler.push(event, 0);
-      if (tx === undefined || !tx.complete) continue;
-      if (skipping && tx.gtid !== undefined) {
-        skipped.push(tx.gtid);
-      } else {
-        transactions++;
-        last = { file: tx.file, position: tx.end, gtid: tx.gtid };
-        if (transactions % MARK_EVERY === 0) marks.push({ file: tx.file, position: tx.end, transactions });
-      }
-      skipping = false;
-      if (options.signal?.aborted) {
-        throw new SalvageError('INTERNAL', 'the replay was interrupted', { hint: 'Run the restore again.' });
-      }
-    }
     const open = assembler.finish();
     if (open !== undefined) {
       // A cut inside a transaction would apply half of it; the caller bounds events at transaction ends.

@@ -28,8 +28,8 @@ import { type ReplayResult, relaxDurability } from './replay.js';
 
 export interface RelayReplayOptions {
   readonly target: ConnectTarget;
-  /** The events to apply, from a transaction boundary; the caller bounds them at the cut point. */
-  readonly events: AsyncIterable<EventWithBytes>;
+  /** The events to apply in batches, from a transaction boundary; the caller bounds them at the cut point. */
+  readonly events: AsyncIterable<readonly EventWithBytes[]>;
   /** GTIDs of transactions not to apply. */
   readonly skip?: ReadonlySet<string>;
   /** See ReplayOptions.relaxDurability. */

@@ -32,8 +32,10 @@ import {
   type ChainSources,
   type ChainUsage,
   type Coordinates,
+  eventBatchesBefore,
   eventsBefore,
   readChain,
+  readChainBatches,
 } from './chain.js';
 import { type Conflict, findConflicts } from './conflicts.js';
 import { type CutPoint, cutAt, describeCut, type ResolvedCut } from './cut-point.js';
@@ -183,7 +185,7 @@ export async function restoreToPoint(options: RestoreOptions): Promise<RestoreRe
     const point = plan.backup.consistentPoint.binlog as Coordinates;
     const chain = await chainSources(repo, plan.backup, options.source);
     const preserveGtids = await canPreserveGtids(restored.target, plan.backup);
-    const events = () => eventsBefore(readChain(chain, point), plan.cut);
+    const batches = () => eventBatchesBefore(readChainBatches(chain, point), plan.cut);
     const skip = new Set(options.skip ?? []);
     const progress = (replayed: number): void =>
       options.onProgress?.({ kind: 'replaying', replayed, total: plan.transactions });
@@ -192,7 +194,7 @@ export async function restoreToPoint(options: RestoreOptions): Promise<RestoreRe
     if (applier === 'server') {
       replay = await replayWithServerApplier({
         target: restored.target,
-        events: events(),
+        events: batches(),
         skip,
         relaxDurability: true,
         signal: options.signal,
@@ -204,7 +206,7 @@ export async function restoreToPoint(options: RestoreOptions): Promise<RestoreRe
       let seen = 0;
       replay = await replayBinlog({
         target: restored.target,
-        events: events(),
+        events: eventsBefore(readChain(chain, point), plan.cut),
         skip,
         tables: options.tables ? new Set(options.tables) : undefined,
         preserveGtids,
@@ -369,15 +371,18 @@ async function planRestore(
   let cut: ResolvedCut | undefined;
   const counted: Coordinates[] = [];
   let last: { file: string; ts: number; end: number } | undefined;
-  for await (const { event } of readChain(sources, start, usage)) {
-    const tx = assembler.push(event, 0);
-    if (tx === undefined || !tx.complete) continue;
-    gtids.check(tx.gtid, tx.file, tx.start);
-    cut = cutAt(options.cut, tx);
-    if (cut) break;
-    if (tx.gtid !== undefined && skip.has(tx.gtid)) found.set(tx.gtid, { file: tx.file, position: tx.start });
-    counted.push({ file: tx.file, position: tx.start });
-    last = { file: tx.file, ts: tx.ts, end: tx.end };
+  chain: for await (const batch of readChainBatches(sources, start, usage)) {
+    for (const { event } of batch) {
+      const tx = assembler.push(event, 0);
+      if (tx === undefined || !tx.complete) continue;
+      gtids.check(tx.gtid, tx.file, tx.start);
+      cut = cutAt(options.cut, tx);
+      if (cut) break chain;
+      if (tx.gtid !== undefined && skip.has(tx.gtid))
+        found.set(tx.gtid, { file: tx.file, position: tx.start });
+      counted.push({ file: tx.file, position: tx.start });
+      last = { file: tx.file, ts: tx.ts, end: tx.end };
+    }
   }
   if (cut === undefined) checkEndIsCut(options, sources, last);
   const missing = [...skip].filter((g) => !found.has(g));

@@ -6,10 +6,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeWithBytes, type EventWithBytes, sandboxTarget } from '../../src/backup/index.js';
-import { type RawEvent, readBinlogFiles } from '../../src/binlog/index.js';
+import { sandboxTarget } from '../../src/backup/index.js';
 import { isSalvageError } from '../../src/errors.js';
 import { replayBinlog, replayWithServerApplier } from '../../src/restore/index.js';
+import { binlogEventBatches, binlogEvents } from '../support/binlog-events.js';
 import { connect, type Sandbox, sql, startSandbox } from '../support/sandbox.js';
 
 let source: Sandbox;
@@ -19,15 +19,6 @@ const servers: Sandbox[] = [];
 async function checksum(server: Sandbox): Promise<string> {
   const rows = await sql<{ Table: string; Checksum: string }>(server, 'CHECKSUM TABLE app.t, app.x EXTENDED');
   return rows.map((r) => `${r.Table}=${r.Checksum}`).join(' ');
-}
-
-async function* sourceEvents(): AsyncGenerator<EventWithBytes> {
-  async function* copied(): AsyncGenerator<RawEvent> {
-    for await (const raw of readBinlogFiles({ dir: join(source.dir, 'binlog') })) {
-      yield { ...raw, bytes: Buffer.from(raw.bytes) };
-    }
-  }
-  yield* decodeWithBytes(copied(), { verify: true, strict: true });
 }
 
 beforeAll(async () => {
@@ -69,14 +60,17 @@ describe('the server applier', () => {
     servers.push(target, other);
     // The file is gone by the time a restore runs: the binlog carries its content.
     await rm(join(scratch, 'rows.csv'));
-    const result = await replayWithServerApplier({ target: sandboxTarget(target), events: sourceEvents() });
+    const result = await replayWithServerApplier({
+      target: sandboxTarget(target),
+      events: binlogEventBatches(source),
+    });
     expect(result?.replayed).toBeGreaterThan(0);
     expect(await checksum(target)).toBe(await checksum(source));
     const [count] = await sql<{ n: number }>(target, 'SELECT COUNT(*) AS n FROM app.t');
     expect(Number(count?.n)).toBe(500);
 
     let refused: unknown;
-    await replayBinlog({ target: sandboxTarget(other), events: sourceEvents() }).catch((e: unknown) => {
+    await replayBinlog({ target: sandboxTarget(other), events: binlogEvents(source) }).catch((e: unknown) => {
       refused = e;
     });
     expect(isSalvageError(refused) && refused.code).toBe('BINLOG_UNSUPPORTED');

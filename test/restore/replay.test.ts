@@ -1,8 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeWithBytes, type EventWithBytes, sandboxTarget } from '../../src/backup/index.js';
-import { type RawEvent, readBinlogFiles } from '../../src/binlog/index.js';
+import { sandboxTarget } from '../../src/backup/index.js';
 import { isSalvageError } from '../../src/errors.js';
 import {
   type ReplayResult,
@@ -10,6 +9,7 @@ import {
   replayBinlog,
   replayWithServerApplier,
 } from '../../src/restore/index.js';
+import { binlogEventBatches, binlogEvents } from '../support/binlog-events.js';
 import { connect, type Sandbox, sql, startSandbox } from '../support/sandbox.js';
 
 let source: Sandbox;
@@ -23,16 +23,6 @@ async function checksum(server: Sandbox): Promise<string> {
   return rows.map((r) => `${r.Table}=${r.Checksum}`).join(' ');
 }
 
-/** The source's whole binlog, every event with its own copy of its bytes (the file reader reuses its buffer). */
-async function* sourceEvents(): AsyncGenerator<EventWithBytes> {
-  async function* copied(): AsyncGenerator<RawEvent> {
-    for await (const raw of readBinlogFiles({ dir: join(source.dir, 'binlog') })) {
-      yield { ...raw, bytes: Buffer.from(raw.bytes) };
-    }
-  }
-  yield* decodeWithBytes(copied(), { verify: true, strict: true });
-}
-
 async function replayInto(
   batchBytes: number | undefined,
   relaxDurability = false,
@@ -41,7 +31,7 @@ async function replayInto(
   stopped.push(server);
   const result = await replayBinlog({
     target: sandboxTarget(server),
-    events: sourceEvents(),
+    events: binlogEvents(source),
     batchBytes,
     relaxDurability,
   });
@@ -150,7 +140,7 @@ describe('replayWithServerApplier', () => {
     const session = await replayInto(undefined, true);
     const result = await replayWithServerApplier({
       target: sandboxTarget(server),
-      events: sourceEvents(),
+      events: binlogEventBatches(source),
       relaxDurability: true,
     });
     expect(result).toBeDefined();
@@ -175,15 +165,20 @@ describe('replayWithServerApplier', () => {
     stopped.push(server, without);
     // A transaction of the loop in the middle: one UPDATE and one INSERT.
     const gtids: string[] = [];
-    for await (const { event } of sourceEvents()) if (event.kind === 'mariadb-gtid') gtids.push(event.gtid);
+    for await (const { event } of binlogEvents(source))
+      if (event.kind === 'mariadb-gtid') gtids.push(event.gtid);
     const skipped = gtids[Math.floor(gtids.length / 2)] as string;
     const [result, session] = await Promise.all([
       replayWithServerApplier({
         target: sandboxTarget(server),
-        events: sourceEvents(),
+        events: binlogEventBatches(source),
         skip: new Set([skipped]),
       }),
-      replayBinlog({ target: sandboxTarget(without), events: sourceEvents(), skip: new Set([skipped]) }),
+      replayBinlog({
+        target: sandboxTarget(without),
+        events: binlogEvents(source),
+        skip: new Set([skipped]),
+      }),
     ]);
     expect(result?.skipped).toEqual([skipped]);
     expect(result?.replayed).toBe(session.replayed);
@@ -198,7 +193,7 @@ describe('replayWithServerApplier', () => {
     await sql(server, 'SET sql_log_bin = 0; CREATE DATABASE app');
     let error: unknown;
     try {
-      await replayWithServerApplier({ target: sandboxTarget(server), events: sourceEvents() });
+      await replayWithServerApplier({ target: sandboxTarget(server), events: binlogEventBatches(source) });
     } catch (e) {
       error = e;
     }
@@ -216,7 +211,10 @@ describe('replayWithServerApplier', () => {
     const [row] = await sql<{ id: string }>(source, 'SELECT @@server_id AS id');
     const server = await startSandbox({ serverOptions: { ...APPLIER_READY, server_id: String(row?.id) } });
     stopped.push(server);
-    const result = await replayWithServerApplier({ target: sandboxTarget(server), events: sourceEvents() });
+    const result = await replayWithServerApplier({
+      target: sandboxTarget(server),
+      events: binlogEventBatches(source),
+    });
     expect(result).toBeUndefined();
     const [schemas] = await sql<{ n: number }>(
       server,
