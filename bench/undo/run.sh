@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Undo benchmark (see bench/README.md). Options: --size-mb N (default 300),
-# --transactions N (default 5000), --repetitions N (default 3), --no-write.
+# Undo benchmark (see bench/README.md). Options: --size-mb N (default 150),
+# --transactions N (default 50000), --repetitions N (default 3), --no-write.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"

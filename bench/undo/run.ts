@@ -45,8 +45,8 @@ interface TimelineLine {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      'size-mb': { type: 'string', default: '300' },
-      transactions: { type: 'string', default: '5000' },
+      'size-mb': { type: 'string', default: '150' },
+      transactions: { type: 'string', default: '50000' },
       repetitions: { type: 'string', default: '3' },
       'no-write': { type: 'boolean', default: false },
       baseline: { type: 'string' },
