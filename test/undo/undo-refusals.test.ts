@@ -69,6 +69,27 @@ describe('undo refuses', () => {
     expect(error.message).toContain('cannot be recovered');
   });
 
+  it('a DROP TABLE, a DROP COLUMN and a narrowing MODIFY, each with what was lost', async () => {
+    await sql(
+      full,
+      `CREATE TABLE app.gone (id INT PRIMARY KEY); CREATE TABLE app.slim (id INT PRIMARY KEY, a VARCHAR(10), b INT);
+       INSERT INTO app.slim VALUES (1, 'abcdef', 1);`,
+    );
+    const cases: [string, string][] = [
+      ['DROP TABLE app.gone', 'the whole table: schema and every row (app.gone)'],
+      ['ALTER TABLE app.slim DROP COLUMN b', 'the dropped column(s) of every row (app.slim)'],
+      ["SET SESSION sql_mode = ''; ALTER TABLE app.slim MODIFY a VARCHAR(2)", 'narrower type truncated'],
+    ];
+    for (const [statement, loss] of cases) {
+      await sql(full, statement);
+      const gtid = await gtidNow(full);
+      const error = await refusal(full, gtid);
+      expect(error.code, statement).toBe('UNDO_DDL');
+      expect(error.message).toContain(loss);
+      expect(error.message).toContain('--before');
+    }
+  });
+
   it('a partial (MINIMAL) row image, naming the missing column', async () => {
     await sql(minimal, "UPDATE app.t SET a = 'z' WHERE id = 1");
     const error = await refusal(minimal, await gtidNow(minimal));
