@@ -279,17 +279,19 @@ export const RECOVER_STEPS: readonly Step<RecoverContext>[] = [
     async run(c, r) {
       const gtids = badGtids(c, r);
       const plan = await planOnSource(c, r, gtids);
-      c.progress(`testing the undo of ${plan.rows} rows on a clone of the affected tables`);
+      c.progress(`testing the undo of ${plan.rows} rows on a clone of the source restored from ${c.request.repo}`);
       const rehearsal = await rehearseUndo({
         source: c.source,
         plan,
         header: undoHeader(c, gtids),
         assertFile: c.request.assert_file ?? undefined,
         sandbox: { baseDir: sandboxBase(c) },
+        repo: c.request.repo,
       });
       return toJsonObject({
         checksums: rehearsal.checksums,
         assertions: rehearsal.assertions,
+        clone: rehearsal.clone,
         statements: plan.statements.length,
         rows: plan.rows,
         conflicts: plan.conflicts.length,

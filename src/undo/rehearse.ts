@@ -1,13 +1,16 @@
 /**
- * `--test-on sandbox`: the undo is first applied to a logical copy of the
- * affected tables in a throwaway sandbox (mariadb-dump, exact: hex blobs, UTC
- * timestamps), where the assertions and checksums must pass. Only a passing
- * rehearsal lets the undo reach the source; the source is only read here.
+ * `--test-on sandbox`: the undo is first applied to a throwaway clone of the
+ * source, where the assertions and checksums must pass. With a backup
+ * repository the clone is the whole server, restored and replayed to the
+ * source's present (triggers, foreign key parents and all); without one it is
+ * a logical copy of the affected tables (mariadb-dump, exact: hex blobs, UTC
+ * timestamps). Only a passing rehearsal lets the undo reach the source; the
+ * source is only read here.
  */
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createSandbox, type SandboxOptions } from '../environment/index.js';
+import { createSandbox, type Sandbox, type SandboxOptions } from '../environment/index.js';
 import { SalvageError } from '../errors.js';
 import {
   type Connection,
@@ -18,6 +21,7 @@ import {
   quoteTableName,
   resolveTarget,
 } from '../mysql/index.js';
+import { restoreToPoint } from '../restore/index.js';
 import { applyUndo } from './apply.js';
 import type { UndoPlan } from './plan.js';
 import type { ScriptHeader } from './script.js';
@@ -30,20 +34,24 @@ export interface RehearsalOptions {
   readonly assertFile?: string;
   /** Where the sandbox goes (tests pass their own base directory). */
   readonly sandbox?: Omit<SandboxOptions, 'lifetime' | 'binlog'>;
+  /** A backup repository of the source: rehearse on a full clone restored from it. */
+  readonly repo?: string;
 }
 
 export interface Rehearsal {
   /** CHECKSUM TABLE of every affected table in the sandbox after the undo. */
   readonly checksums: Readonly<Record<string, string>>;
   readonly assertions: number;
+  /** What the undo was rehearsed on. */
+  readonly clone: 'restored server' | 'copied tables';
 }
 
 export async function rehearseUndo(options: RehearsalOptions): Promise<Rehearsal> {
   const tables = affectedTables(options.plan);
   const assertions = options.assertFile === undefined ? [] : await readAssertions(options.assertFile);
-  const sandbox = await createSandbox({ ...options.sandbox, binlog: false, lifetime: 'process' });
+  const sandbox =
+    options.repo === undefined ? await copiedTables(options, tables) : await restoredClone(options);
   try {
-    await copyTables(options.source, sandbox.port, tables);
     const conn = await connect(resolveTarget(parseDsn(sandbox.dsn)));
     try {
       await applyUndo(conn, options.plan, { savePrefix: join(sandbox.dir, 'undo'), header: options.header });
@@ -60,13 +68,39 @@ export async function rehearseUndo(options: RehearsalOptions): Promise<Rehearsal
           );
         }
       }
-      return { checksums: await tableChecksums(conn, tables), assertions: assertions.length };
+      return {
+        checksums: await tableChecksums(conn, tables),
+        assertions: assertions.length,
+        clone: options.repo === undefined ? 'copied tables' : 'restored server',
+      };
     } finally {
       await conn.end().catch(() => conn.destroy());
     }
   } finally {
     await sandbox.destroy();
   }
+}
+
+async function copiedTables(options: RehearsalOptions, tables: readonly string[]): Promise<Sandbox> {
+  const sandbox = await createSandbox({ ...options.sandbox, binlog: false, lifetime: 'process' });
+  try {
+    await copyTables(options.source, sandbox.port, tables);
+  } catch (error) {
+    await sandbox.destroy();
+    throw error;
+  }
+  return sandbox;
+}
+
+/** The newest backup, replayed to the end of the source's binlog: the source as it is now. */
+async function restoredClone(options: RehearsalOptions): Promise<Sandbox> {
+  const report = await restoreToPoint({
+    repo: options.repo as string,
+    into: { kind: 'sandbox', options: { ...options.sandbox, lifetime: 'process' } },
+    source: options.source,
+    cut: { kind: 'end' },
+  });
+  return report.sandbox as Sandbox;
 }
 
 /** `db.table` of every table the plan touches. */

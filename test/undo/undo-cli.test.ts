@@ -8,6 +8,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBackup, sandboxTarget } from '../../src/backup/index.js';
 import { runSalvageInProcess } from '../support/cli.js';
 import { type Sandbox, sql, startSandbox, TEST_SANDBOX_BASE } from '../support/sandbox.js';
 
@@ -277,5 +278,45 @@ describe('salvage undo of deleted rows whose unique values were taken since', ()
       ]);
       if (policy === 'force') await sql(server, 'DELETE FROM app.users WHERE id = 2');
     }
+  });
+});
+
+describe('salvage undo --test-on sandbox --repo', () => {
+  it('rehearses on a whole clone restored from the repository, where checks may read any table, then applies', async () => {
+    await sql(
+      server,
+      `CREATE TABLE app.wallets (id INT PRIMARY KEY, amount INT NOT NULL);
+       CREATE TABLE app.limits (max_amount INT NOT NULL); INSERT INTO app.limits VALUES (100);
+       INSERT INTO app.wallets SELECT seq, seq FROM seq.seq_1_to_10`,
+    );
+    const repo = `file://${join(work, 'repo')}`;
+    await createBackup({ source: sandboxTarget(server), repo, method: 'logical' });
+    await sql(server, 'UPDATE app.wallets SET amount = amount * 1000');
+    const inflated = await gtidNow();
+    // A check on a table the undo does not touch: only a whole clone has it.
+    const limits = join(work, 'limits.sql');
+    await writeFile(limits, 'SELECT w.id FROM app.wallets w JOIN app.limits l ON w.amount > l.max_amount;\n');
+    const undo = (...extra: string[]) =>
+      salvage(
+        'undo',
+        ...['--source', server.dsn, '--gtid', inflated, '--dir', binlogDir, '--test-on', 'sandbox'],
+        ...['--assert', limits, '--apply', '--yes', '--json', ...extra],
+      );
+    const amounts = async (): Promise<number[]> =>
+      (await sql<{ amount: number }>(server, 'SELECT amount FROM app.wallets ORDER BY id')).map(
+        (r) => r.amount,
+      );
+
+    const copied = await undo();
+    expect(copied.code).not.toBe(0);
+    expect(copied.stdout).toContain('limits');
+    expect(await amounts()).toEqual(Array.from({ length: 10 }, (_, i) => (i + 1) * 1000));
+
+    const cloned = await undo('--repo', repo, '--out', join(work, 'wallets.sql'));
+    expect(cloned.code, cloned.stdout + cloned.stderr).toBe(0);
+    const result = JSON.parse(cloned.stdout);
+    expect(result.rehearsal).toBe('restored server');
+    expect(result.sameAsRehearsal).toBe(true);
+    expect(await amounts()).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
   });
 });

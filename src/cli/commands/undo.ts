@@ -30,6 +30,7 @@ interface UndoFlags extends ConnectionFlags, ChangeSourceFlags {
   readonly yes: boolean;
   readonly testOn?: 'sandbox';
   readonly assert?: string;
+  readonly repo?: string;
 }
 
 export function registerUndo(program: Command): void {
@@ -59,12 +60,22 @@ export function registerUndo(program: Command): void {
     .addOption(
       new Option('--test-on <where>', 'rehearse on a copy of the affected tables first').choices(['sandbox']),
     )
-    .option('--assert <file.sql>', 'queries that must return no rows after the rehearsal');
+    .option('--assert <file.sql>', 'queries that must return no rows after the rehearsal')
+    .option(
+      '--repo <url>',
+      "rehearse on a whole clone of the source, restored from this backup repository and replayed to the source's present (default: a copy of the affected tables)",
+    );
   addConnectionOptions(command).action(async (flags: UndoFlags, self: Command) => {
     const out = createOutput(globalOptions(self).json);
     if (flags.gtid.length === 0) throw new SalvageError('USAGE', 'name the bad transactions with --gtid.');
     if (flags.assert !== undefined && flags.testOn === undefined) {
       throw new SalvageError('USAGE', '--assert runs on the rehearsal: add --test-on sandbox.');
+    }
+    if (flags.repo !== undefined && flags.testOn === undefined) {
+      throw new SalvageError(
+        'USAGE',
+        '--repo is where the rehearsal clone comes from: add --test-on sandbox.',
+      );
     }
     const gtids = expandGtids(flags.gtid);
     const target = connectTarget(flags.source, flags);
@@ -117,8 +128,18 @@ export function registerUndo(program: Command): void {
       }
       let rehearsal: Awaited<ReturnType<typeof rehearseUndo>> | undefined;
       if (flags.testOn === 'sandbox') {
-        out.note('salvage: rehearsing the undo on a sandbox copy of the affected tables');
-        rehearsal = await rehearseUndo({ source: target, plan, header, assertFile: flags.assert });
+        out.note(
+          flags.repo === undefined
+            ? 'salvage: rehearsing the undo on a sandbox copy of the affected tables'
+            : 'salvage: rehearsing the undo on a sandbox clone restored from the repository',
+        );
+        rehearsal = await rehearseUndo({
+          source: target,
+          plan,
+          header,
+          assertFile: flags.assert,
+          repo: flags.repo,
+        });
       }
       const savePrefix = flags.out
         ? flags.out.replace(/\.sql$/i, '')
@@ -134,6 +155,7 @@ export function registerUndo(program: Command): void {
         out: flags.out ?? null,
         applied: true,
         saved: applied.saved,
+        rehearsal: rehearsal?.clone ?? null,
         sameAsRehearsal,
       });
       out.line(
