@@ -21,6 +21,13 @@ export {
   tableChecksums,
 } from './rehearse.js';
 export {
+  applySchemaLossScript,
+  recoverSchemaLoss,
+  type SchemaLossOptions,
+  type SchemaLossRecovery,
+  type TableRecovery,
+} from './schema-loss.js';
+export {
   redoScript,
   type ScriptHeader,
   undoScript,

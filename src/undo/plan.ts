@@ -381,7 +381,10 @@ export function describeRestorePlan(changes: readonly SchemaChange[]): string[] 
   lines.push(
     '  2. compare the restored tables with `salvage verify`, then copy the lost tables/columns back',
   );
-  lines.push('     into the source (salvage writes the copy SQL; apply it with --apply after review).');
+  lines.push('     into the source.');
+  lines.push(
+    `  Both steps at once: add --repo URL to this undo; it writes the copy-back SQL for review, and --apply --yes runs it.`,
+  );
   lines.push(
     '  Without a backup that predates the change, the lost data cannot be recovered from the binlog:',
   );

@@ -7,7 +7,6 @@
  * timestamps). Only a passing rehearsal lets the undo reach the source; the
  * source is only read here.
  */
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createSandbox, type Sandbox, type SandboxOptions } from '../environment/index.js';
@@ -25,6 +24,7 @@ import { restoreToPoint } from '../restore/index.js';
 import { applyUndo } from './apply.js';
 import type { UndoPlan } from './plan.js';
 import type { ScriptHeader } from './script.js';
+import { clientArgs, clientEnv, pipe, run } from './tools.js';
 
 export interface RehearsalOptions {
   readonly source: ConnectTarget;
@@ -148,12 +148,7 @@ async function copyTables(
     const [schema = '', ...rest] = table.split('.');
     byDatabase.set(schema, [...(byDatabase.get(schema) ?? []), rest.join('.')]);
   }
-  const endpoint = source.dsn.endpoint;
-  const from = [
-    ...(endpoint.kind === 'tcp' ? ['-h', endpoint.host, '-P', String(endpoint.port)] : ['-S', endpoint.path]),
-    '-u',
-    source.user,
-  ];
+  const from = clientArgs(source);
   const to = ['-h', '127.0.0.1', '-P', String(sandboxPort), '-u', 'root'];
   for (const [database, names] of byDatabase) {
     await run(
@@ -162,47 +157,6 @@ async function copyTables(
       {},
     );
     const dump = ['--single-transaction', '--hex-blob', '--tz-utc', '--skip-triggers', database, ...names];
-    // The password goes to the child's environment only, never to its command line.
-    const env: Record<string, string> =
-      source.password === undefined ? {} : { MYSQL_PWD: source.password.reveal() };
-    await pipe(['mariadb-dump', [...from, ...dump], env], ['mariadb', [...to, database], {}]);
+    await pipe(['mariadb-dump', [...from, ...dump], clientEnv(source)], ['mariadb', [...to, database], {}]);
   }
-}
-
-type Step = [string, string[], Record<string, string>];
-
-function run(command: string, args: string[], env: Record<string, string>): Promise<void> {
-  return pipe([command, args, env]);
-}
-
-/** Runs the commands as a pipeline; any failure is TOOL_FAILED with its stderr. */
-async function pipe(...steps: Step[]): Promise<void> {
-  const children = steps.map(([command, args, env]) =>
-    spawn(command, args, { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] }),
-  );
-  for (let i = 0; i + 1 < children.length; i++)
-    children[i]?.stdout.pipe(children[i + 1]?.stdin as NodeJS.WritableStream);
-  children[0]?.stdin.end();
-  await Promise.all(
-    children.map(
-      (child, i) =>
-        new Promise<void>((resolve, reject) => {
-          let stderr = '';
-          child.stderr.on('data', (chunk: Buffer) => {
-            stderr += chunk.toString();
-          });
-          if (i === children.length - 1) child.stdout.resume();
-          child.on('error', (error) =>
-            reject(new SalvageError('TOOL_FAILED', `${steps[i]?.[0]}: ${error.message}`)),
-          );
-          child.on('close', (code) => {
-            if (code === 0) resolve();
-            else
-              reject(
-                new SalvageError('TOOL_FAILED', `${steps[i]?.[0]} exited with ${code}: ${stderr.trim()}`),
-              );
-          });
-        }),
-    ),
-  );
 }

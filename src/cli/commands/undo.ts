@@ -2,14 +2,16 @@
 import { dirname, join } from 'node:path';
 import { type Command, Option } from 'commander';
 import { expandGtids } from '../../binlog/index.js';
-import { SalvageError } from '../../errors.js';
+import { isSalvageError, SalvageError } from '../../errors.js';
 import { openChangeSource } from '../../impact/index.js';
 import { describeTarget, withConnection } from '../../mysql/index.js';
 import {
   affectedTables,
+  applySchemaLossScript,
   applyUndo,
   type ConflictPolicy,
   planUndo,
+  recoverSchemaLoss,
   rehearseUndo,
   tableChecksums,
   undoScript,
@@ -63,7 +65,7 @@ export function registerUndo(program: Command): void {
     .option('--assert <file.sql>', 'queries that must return no rows after the rehearsal')
     .option(
       '--repo <url>',
-      "rehearse on a whole clone of the source, restored from this backup repository and replayed to the source's present (default: a copy of the affected tables)",
+      "the source's backup repository: the rehearsal runs on a whole clone restored from it, and what schema changes (DROP, TRUNCATE, DROP COLUMN, narrowing ALTER) lost is brought back from it",
     );
   addConnectionOptions(command).action(async (flags: UndoFlags, self: Command) => {
     const out = createOutput(globalOptions(self).json);
@@ -71,24 +73,60 @@ export function registerUndo(program: Command): void {
     if (flags.assert !== undefined && flags.testOn === undefined) {
       throw new SalvageError('USAGE', '--assert runs on the rehearsal: add --test-on sandbox.');
     }
-    if (flags.repo !== undefined && flags.testOn === undefined) {
-      throw new SalvageError(
-        'USAGE',
-        '--repo is where the rehearsal clone comes from: add --test-on sandbox.',
-      );
-    }
     const gtids = expandGtids(flags.gtid);
     const target = connectTarget(flags.source, flags);
     const header = { source: describeTarget(target), title: `salvage undo of ${flags.gtid.join(', ')}` };
+    const changes = () =>
+      openChangeSource(binlogSelection(flags) ?? { server: target, until: 'end' }, { startAt: gtids });
     await withConnection(target, async (conn) => {
-      const plan = await planUndo({
+      const planned = await planUndo({
         gtids,
-        source: openChangeSource(binlogSelection(flags) ?? { server: target, until: 'end' }, {
-          startAt: gtids,
-        }),
+        source: changes(),
         conn,
         onConflict: flags.onConflict,
+      }).catch((error: unknown) => {
+        // Schema changes have no before-image: with a repository, what they lost comes back from a backup.
+        if (flags.repo !== undefined && isSalvageError(error) && error.code === 'UNDO_DDL') return undefined;
+        throw error;
       });
+      if (planned === undefined) {
+        const script = flags.out ?? `salvage-schema-restore-${Date.now()}.sql`;
+        const recovery = await recoverSchemaLoss({
+          source: target,
+          conn,
+          gtids,
+          changes: changes(),
+          repo: flags.repo as string,
+          out: script,
+        });
+        const apply = flags.apply && flags.yes;
+        if (apply) await applySchemaLossScript(target, script);
+        out.document({
+          schemaChanges: recovery.changes.map((c) => ({
+            gtid: c.gtid,
+            kind: c.kind,
+            statement: c.statement,
+            tables: c.tables,
+          })),
+          tables: recovery.tables,
+          backup: recovery.backup,
+          restoredBefore: recovery.before,
+          out: script,
+          applied: apply,
+        });
+        for (const t of recovery.tables) {
+          out.line(
+            `${t.table}: ${t.action}${t.columns.length ? ` (${t.columns.join(', ')})` : ''}, ${t.rows} rows from backup ${recovery.backup}`,
+          );
+        }
+        out.line(
+          apply
+            ? `applied ${script} to ${describeTarget(target)}`
+            : `copy-back script written to ${script}; review it, then run again with --apply --yes`,
+        );
+        return;
+      }
+      const plan = planned;
       const summary = {
         statements: plan.statements.length,
         rows: plan.rows,
