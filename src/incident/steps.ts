@@ -279,7 +279,9 @@ export const RECOVER_STEPS: readonly Step<RecoverContext>[] = [
     async run(c, r) {
       const gtids = badGtids(c, r);
       const plan = await planOnSource(c, r, gtids);
-      c.progress(`testing the undo of ${plan.rows} rows on a clone of the source restored from ${c.request.repo}`);
+      c.progress(
+        `testing the undo of ${plan.rows} rows on a clone of the source restored from ${c.request.repo}`,
+      );
       const rehearsal = await rehearseUndo({
         source: c.source,
         plan,
