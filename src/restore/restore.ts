@@ -134,13 +134,13 @@ interface Plan {
 export async function restoreToPoint(options: RestoreOptions): Promise<RestoreReport> {
   const started = performance.now();
   const seconds = (since: number): number => Math.round(performance.now() - since) / 1000;
+  const refusal = options.applier === 'server' ? plannedApplierRefusal(options) : undefined;
+  if (refusal !== undefined) throw applierRefused(refusal);
   const repo = await openRepository(options.repo);
   const sourceIdentity = options.source
     ? await withConnection(options.source, readServerIdentity)
     : undefined;
   if (options.into.kind === 'server') await refuseSource(options.into.target, sourceIdentity);
-  const refusal = options.applier === 'server' ? plannedApplierRefusal(options) : undefined;
-  if (refusal !== undefined) throw applierRefused(refusal);
 
   // A physical backup restores only into a new sandbox.
   const backups = (await usableBackups(repo, sourceIdentity)).filter(
