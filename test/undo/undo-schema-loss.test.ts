@@ -130,3 +130,23 @@ describe('salvage undo --repo of schema changes', () => {
     expect(Number(side?.n)).toBe(0);
   }, 120_000);
 });
+
+describe('salvage undo --repo refuses', () => {
+  it('lost columns of a table without a key: rows cannot be matched, nothing is written', async () => {
+    await sql(server, 'CREATE TABLE app.nokey (a INT, b INT); INSERT INTO app.nokey VALUES (1, 1), (1, 2)');
+    await createBackup({ source: sandboxTarget(server), repo, method: 'logical' });
+    await sql(server, 'ALTER TABLE app.nokey DROP COLUMN b');
+    const gtid = await gtidNow();
+    const script = join(work, 'nokey.sql');
+    const run = await runSalvageInProcess([
+      'undo',
+      ...['--source', server.dsn, '--dir', join(server.dir, 'binlog'), '--repo', repo, '--gtid', gtid],
+      ...['--out', script, '--apply', '--yes', '--json'],
+    ]);
+    expect(run.code).toBe(2);
+    const error = JSON.parse(run.stdout).error;
+    expect(error.code).toBe('UNDO_DDL');
+    expect(error.message).toContain('app.nokey has no key');
+    expect(existsSync(script)).toBe(false);
+  }, 120_000);
+});
