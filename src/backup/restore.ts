@@ -53,6 +53,8 @@ export async function restoreBackup(
     workers?: number;
     /** Only these tables (`db.table`): the others are not restored, or (physical) dropped after. */
     tables?: readonly string[];
+    /** More room the caller will need beside the sandbox (relay logs for the replay), checked up front too. */
+    reserveBytes?: number;
   } = {},
 ): Promise<RestoredBackup> {
   const tables = options.tables === undefined ? undefined : new Set(options.tables);
@@ -79,7 +81,7 @@ export async function restoreBackup(
   const make = () => (into.create ?? createSandbox)({ ...sandboxOptions, serverOptions, baseDir });
   // InnoDB files take more room than the dump's text; the extracted stream about its own size.
   const needed = manifest.method === 'physical' ? manifest.totalRawSize * 1.1 : manifest.totalRawSize * 2;
-  await assertFreeSpace(baseDir, needed + REDO_LOG_BYTES + 256 * 1024 * 1024);
+  await assertFreeSpace(baseDir, needed + REDO_LOG_BYTES + (options.reserveBytes ?? 0) + 256 * 1024 * 1024);
   let sandbox: Sandbox;
   if (manifest.method === 'physical') {
     const workDir = join(baseDir, `.restore-${id}-${randomBytes(3).toString('hex')}`);

@@ -15,7 +15,7 @@ import {
   readArchiveIndex,
   restoreBackup,
 } from '../backup/index.js';
-import { TransactionAssembler } from '../binlog/index.js';
+import { compareBinlogFiles, TransactionAssembler } from '../binlog/index.js';
 import type { Sandbox, SandboxOptions } from '../environment/index.js';
 import { SalvageError } from '../errors.js';
 import {
@@ -177,7 +177,11 @@ export async function restoreToPoint(options: RestoreOptions): Promise<RestoreRe
           options: { ...options.into.options, provisional: true },
           create: options.into.create,
         };
-  const restored = await restoreBackup(repo, plan.backup.id, into, { tables: options.tables });
+  const restored = await restoreBackup(repo, plan.backup.id, into, {
+    tables: options.tables,
+    // The server applier copies the archived range into the sandbox as relay logs.
+    reserveBytes: options.into.kind === 'sandbox' ? archivedBytesAfter(sources, plan.backup) : 0,
+  });
   const restoreSeconds = seconds(restoreStarted);
   options.onProgress?.({ kind: 'restored', seconds: restoreSeconds });
   try {
@@ -267,6 +271,19 @@ export async function restoreToPoint(options: RestoreOptions): Promise<RestoreRe
     await restored.sandbox?.destroy().catch(() => undefined);
     throw error;
   }
+}
+
+/** Bytes of archived binlog from the backup's consistent point on (what is not archived is not known yet). */
+function archivedBytesAfter(sources: ChainSources, backup: BackupManifest): number {
+  const point = backup.consistentPoint.binlog;
+  if (point === null) return 0;
+  let bytes = 0;
+  for (const file of sources.index?.files ?? []) {
+    const order = compareBinlogFiles(file.file, point.file);
+    if (order > 0) bytes += file.size;
+    if (order === 0) bytes += Math.max(0, file.size - point.position);
+  }
+  return bytes;
 }
 
 /** The applier asked for, or the fastest one that can replay into the target. */
