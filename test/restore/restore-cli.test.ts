@@ -54,7 +54,7 @@ beforeAll(async () => {
   await sql(source, 'CREATE DATABASE app; CREATE TABLE app.t (id INT PRIMARY KEY, v VARCHAR(40))');
   await createBackup({ source: sandboxTarget(source), repo, method: 'physical' });
   // Enough transactions after the backup that the replay is still running when the test kills it.
-  for (let batch = 0; batch < 40; batch++) {
+  for (let batch = 0; batch < 100; batch++) {
     const values = Array.from({ length: 100 }, (_, i) => batch * 100 + i);
     await sql(source, values.map((id) => `INSERT INTO app.t VALUES (${id}, 'row ${id}')`).join(';'));
   }
@@ -80,19 +80,20 @@ describe('salvage restore --into sandbox', () => {
     let half: Registered | undefined;
     while (half === undefined && finished === undefined) {
       half = (await registered()).find((r) => r.provisional);
-      if (half === undefined) await sleep(20);
+      if (half === undefined) await sleep(10);
     }
     if (half === undefined)
       throw new Error(
         `the restore ended (${finished?.code}) before it could be killed: ${finished?.stdout} ${finished?.stderr}`,
       );
     process.kill(half.ownerPid, 'SIGKILL');
-    expect((await run).signal).toBe('SIGKILL');
+    const killed = await run;
+    expect(killed.signal, `the restore ended by itself first: ${killed.stdout}`).toBe('SIGKILL');
     // A detached server outlives the killed restore: half a restore, still registered.
-    expect(isProcessAlive(half.pid)).toBe(true);
+    expect(isProcessAlive(half.pid), 'the detached server outlives the restore').toBe(true);
     const list = await runSalvage(['sandbox', 'list', '--json'], { env: { SALVAGE_HOME: home } });
     expect(list.code).toBe(0);
-    expect(list.stdout).not.toContain(half.name);
+    expect(list.stdout, 'the next listing removes the half restore').not.toContain(half.name);
     expect(await registered()).toEqual([]);
     expect(isProcessAlive(half.pid)).toBe(false);
     await expect(stat(half.dir)).rejects.toThrow();
@@ -100,7 +101,7 @@ describe('salvage restore --into sandbox', () => {
     const done = await restoreCli();
     expect(done.code).toBe(0);
     const report = JSON.parse(done.stdout) as { sandbox: string; replayed: number; applier: string };
-    expect(report.replayed).toBe(4000);
+    expect(report.replayed).toBe(10000);
     expect(report.applier).toBe('server');
     const kept = await registered();
     expect(kept.map((r) => [r.name, r.provisional])).toEqual([[report.sandbox, false]]);
