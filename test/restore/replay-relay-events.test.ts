@@ -76,3 +76,33 @@ describe('the server applier', () => {
     expect(isSalvageError(refused) && refused.code).toBe('BINLOG_UNSUPPORTED');
   }, 120_000);
 });
+
+describe('the server applier on a binlog without checksums', () => {
+  it('writes relay logs the applier reads, and gives the source tables', async () => {
+    const plain = await startSandbox({ serverOptions: { binlog_checksum: 'NONE' } });
+    const target = await startSandbox({
+      serverOptions: { relay_log: 'relay-bin', log_slave_updates: 'ON', skip_slave_start: 'ON' },
+    });
+    servers.push(plain, target);
+    const [setting] = await sql<{ c: string }>(plain, 'SELECT @@binlog_checksum AS c');
+    expect(setting?.c).toBe('NONE');
+    await sql(
+      plain,
+      `CREATE DATABASE app; CREATE TABLE app.t (id INT PRIMARY KEY, v VARCHAR(40)); CREATE TABLE app.x (id INT PRIMARY KEY);
+       INSERT INTO app.t VALUES (1, 'a'), (2, 'b'); FLUSH BINARY LOGS; UPDATE app.t SET v = 'c' WHERE id = 2; INSERT INTO app.x VALUES (7)`,
+    );
+    const result = await replayWithServerApplier({
+      target: sandboxTarget(target),
+      events: binlogEventBatches(plain),
+    });
+    expect(result?.replayed).toBeGreaterThan(0);
+    const sums = async (server: Sandbox): Promise<string> => {
+      const rows = await sql<{ Table: string; Checksum: string }>(
+        server,
+        'CHECKSUM TABLE app.t, app.x EXTENDED',
+      );
+      return rows.map((r) => `${r.Table}=${r.Checksum}`).join(' ');
+    };
+    expect(await sums(target)).toBe(await sums(plain));
+  }, 120_000);
+});
