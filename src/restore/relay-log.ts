@@ -12,9 +12,10 @@ import type { FileHandle } from 'node:fs/promises';
 import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EventWithBytes } from '../backup/index.js';
-import { crc32, TransactionAssembler } from '../binlog/index.js';
+import { type BinlogEvent, crc32, TransactionAssembler } from '../binlog/index.js';
 import { SalvageError } from '../errors.js';
 import { before, type Coordinates } from './chain.js';
+import { mentionsTable } from './replay.js';
 
 /** Where the relay logs go: the replica's relay log directory and base name (`relay-bin`). */
 export interface RelayLogPlace {
@@ -32,6 +33,8 @@ export interface RelayLogs {
   readonly files: readonly string[];
   /** Transactions written (to be applied). */
   readonly transactions: number;
+  /** Transactions written that touch none of the chosen tables: the applier's filter leaves them out. */
+  readonly filtered: number;
   /** GTIDs of the transactions left out (--skip), in binlog order. */
   readonly skipped: readonly string[];
   /** Where the last written transaction ends in the source's binlog, with its GTID. */
@@ -77,6 +80,8 @@ export async function writeRelayLogs(
   options: {
     readonly skip: ReadonlySet<string>;
     readonly targetServerId: number;
+    /** Count as filtered the transactions that touch none of these (`db.table`); the applier's filter leaves them out. */
+    readonly tables?: ReadonlySet<string>;
     readonly signal?: AbortSignal;
   },
 ): Promise<RelayLogs> {
@@ -89,6 +94,8 @@ export async function writeRelayLogs(
   let format: { bytes: Buffer; checksums: boolean } | undefined;
   let skipping = false;
   let transactions = 0;
+  let filtered = 0;
+  let relevant = false;
   let last: RelayLogs['last'];
   let done = false;
   try {
@@ -119,17 +126,21 @@ export async function writeRelayLogs(
             skipping = event.gtid !== undefined && options.skip.has(event.gtid);
           }
           if (!skipping) await (out as RelayFile).write(raw.bytes);
+          if (options.tables !== undefined && !relevant) relevant = touches(event, options.tables);
         }
         const tx = assembler.push(event, 0);
         if (tx === undefined || !tx.complete) continue;
         if (skipping && tx.gtid !== undefined) {
           skipped.push(tx.gtid);
+        } else if (options.tables !== undefined && !relevant) {
+          filtered++;
         } else {
           transactions++;
           last = { file: tx.file, position: tx.end, gtid: tx.gtid };
           if (transactions % MARK_EVERY === 0) marks.push({ file: tx.file, position: tx.end, transactions });
         }
         skipping = false;
+        relevant = false;
         if (options.signal?.aborted) {
           throw new SalvageError('INTERNAL', 'the replay was interrupted', {
             hint: 'Run the restore again.',
@@ -150,7 +161,14 @@ export async function writeRelayLogs(
     // Nothing of a failed write stays behind for the applier to find.
     if (!done) for (const file of files) await rm(join(place.dir, file), { force: true });
   }
-  return { files, transactions, skipped, last, marks };
+  return { files, transactions, filtered, skipped, last, marks };
+}
+
+/** Whether an event of a transaction changes one of `tables`: its rows, or a statement naming one. */
+function touches(event: BinlogEvent, tables: ReadonlySet<string>): boolean {
+  if (event.kind === 'table-map') return tables.has(`${event.table.database}.${event.table.table}`);
+  if (event.kind !== 'query' || /^\s*(BEGIN|COMMIT|ROLLBACK)\s*$/i.test(event.query)) return false;
+  return mentionsTable(event.query, event.schema, tables);
 }
 
 /** The index the server reads relay file names from: paths relative to the data directory. */

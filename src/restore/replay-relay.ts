@@ -32,6 +32,8 @@ export interface RelayReplayOptions {
   readonly events: AsyncIterable<readonly EventWithBytes[]>;
   /** GTIDs of transactions not to apply. */
   readonly skip?: ReadonlySet<string>;
+  /** Only these tables (`db.table`), by the applier's own replication filter; all when undefined. */
+  readonly tables?: ReadonlySet<string>;
   /** See ReplayOptions.relaxDurability. */
   readonly relaxDurability?: boolean;
   /** Transactions applied so far, now and then. */
@@ -72,6 +74,7 @@ export async function replayWithServerApplier(
       logs = await writeRelayLogs(options.events, settings.place, {
         skip: options.skip ?? new Set(),
         targetServerId: settings.serverId,
+        tables: options.tables,
         signal: options.signal,
       });
     } catch (error) {
@@ -81,7 +84,7 @@ export async function replayWithServerApplier(
     if (logs.last !== undefined) {
       await writeFile(settings.indexFile, relayIndex(logs.files));
       const restoreDurability = options.relaxDurability ? await relaxDurability(conn) : undefined;
-      const restoreStrictness = await strictApplier(conn);
+      const restoreStrictness = await strictApplier(conn, options.tables);
       await conn.query(
         "CHANGE MASTER TO MASTER_HOST='relay-log.invalid', MASTER_USER='salvage', MASTER_USE_GTID=no, " +
           `RELAY_LOG_FILE='${logs.files[0]}', RELAY_LOG_POS=4`,
@@ -100,7 +103,7 @@ export async function replayWithServerApplier(
     return {
       replayed: logs.transactions,
       skipped: logs.skipped,
-      filtered: 0,
+      filtered: logs.filtered,
       last: logs.last,
       seconds: Math.round(performance.now() - started) / 1000,
     };
@@ -158,19 +161,26 @@ function refusal(s: ApplierSettings): string | undefined {
 /**
  * A replica's applier by default forgives DDL that finds things already
  * there or gone (slave_ddl_exec_mode=IDEMPOTENT); a restore must fail as the
- * statements would. The function returned puts the settings back.
+ * statements would. With `tables`, the applier's table filter leaves the
+ * others out. The function returned puts the settings back.
  */
-async function strictApplier(conn: Connection): Promise<() => Promise<void>> {
+async function strictApplier(
+  conn: Connection,
+  tables: ReadonlySet<string> | undefined,
+): Promise<() => Promise<void>> {
   const [row] = await queryRows(
     conn,
-    'SELECT @@global.slave_exec_mode AS dml, @@global.slave_ddl_exec_mode AS ddl',
+    'SELECT @@global.slave_exec_mode AS dml, @@global.slave_ddl_exec_mode AS ddl, @@global.replicate_do_table AS doTable',
   );
   await conn.query("SET GLOBAL slave_exec_mode = 'STRICT', GLOBAL slave_ddl_exec_mode = 'STRICT'");
+  if (tables !== undefined) await conn.query('SET GLOBAL replicate_do_table = ?', [[...tables].join(',')]);
   return async () => {
     await conn.query('SET GLOBAL slave_exec_mode = ?, GLOBAL slave_ddl_exec_mode = ?', [
       String(row?.dml),
       String(row?.ddl),
     ]);
+    if (tables !== undefined)
+      await conn.query('SET GLOBAL replicate_do_table = ?', [String(row?.doTable ?? '')]);
   };
 }
 

@@ -276,7 +276,7 @@ function addQuery(
 }
 
 /** Whether a statement names one of `tables` (qualified, or unqualified in its default schema). */
-function mentionsTable(text: string, schema: string, tables: ReadonlySet<string>): boolean {
+export function mentionsTable(text: string, schema: string, tables: ReadonlySet<string>): boolean {
   const lower = text.toLowerCase().replace(/`/g, '');
   for (const name of tables) {
     const [db, table] = name.toLowerCase().split('.') as [string, string];

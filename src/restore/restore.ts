@@ -200,6 +200,7 @@ export async function restoreToPoint(options: RestoreOptions): Promise<RestoreRe
         target: restored.target,
         events: batches(),
         skip,
+        tables: options.tables ? new Set(options.tables) : undefined,
         relaxDurability: true,
         signal: options.signal,
         onProgress: progress,
@@ -307,7 +308,6 @@ async function chooseApplier(
 /** Why the server's applier cannot do this restore, known before anything is restored. */
 function plannedApplierRefusal(options: RestoreOptions): string | undefined {
   if (options.into.kind !== 'sandbox') return 'it applies only in a sandbox salvage restores into';
-  if (options.tables !== undefined) return 'it replays every table (--tables needs --applier session)';
   return undefined;
 }
 

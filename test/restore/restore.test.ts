@@ -151,7 +151,10 @@ describe('restore from a backup and the source binlog', () => {
     // The backup's other tables are not restored: nothing stale passes for restored data.
     expect(await tablesOf(restored)).toEqual(['app.orders']);
     expect(report.replayed).toBe(11);
-    expect(report.applier).toBe('session');
+    expect(report.applier).toBe('server');
+    // The applier's table filter is put back.
+    const [filter] = await sql<{ f: string }>(restored, 'SELECT @@global.replicate_do_table AS f');
+    expect(filter?.f).toBe('');
     await restored.destroy();
   }, 120_000);
 
@@ -189,10 +192,14 @@ describe('restore from a backup and the source binlog', () => {
 
   it("refuses the server's applier for a restore it cannot do, before restoring anything (exit 2)", async () => {
     const error = await failure(
-      restore({ cut: { kind: 'before', gtid: bad }, tables: ['app.orders'], applier: 'server' }),
+      restore({
+        into: { kind: 'server', target: sandboxTarget(twin) },
+        cut: { kind: 'before', gtid: bad },
+        applier: 'server',
+      }),
     );
     expect(error.code).toBe('BAD_INPUT');
-    expect(error.message).toContain('--tables');
+    expect(error.message).toContain('sandbox');
     expect(error.exit).toBe(2);
   });
 
