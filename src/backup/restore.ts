@@ -20,6 +20,7 @@ import {
   sameServer,
   withConnection,
 } from '../mysql/index.js';
+import { SYSTEM_SCHEMAS } from '../verify/index.js';
 import { restoreLogicalBackup } from './logical.js';
 import type { BackupManifest } from './manifest.js';
 import { assertTablesInBackup, databasesOf } from './partial.js';
@@ -108,8 +109,6 @@ export async function restoreBackup(
   return { backup: manifest, sandbox, target: sandboxTarget(sandbox), seconds: elapsed(started) };
 }
 
-const SYSTEM_SCHEMAS = ['mysql', 'information_schema', 'performance_schema', 'sys'];
-
 /**
  * A physical backup restores every table; for a partial restore the others
  * are dropped (unlogged), so nothing stale from the backup passes for restored data.
@@ -122,8 +121,8 @@ async function keepOnlyTables(
   await withConnection(target, async (conn) => {
     const rows = await queryRows(
       conn,
-      `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS name, TABLE_TYPE AS type FROM information_schema.TABLES WHERE TABLE_SCHEMA NOT IN (${SYSTEM_SCHEMAS.map(() => '?').join(', ')})`,
-      SYSTEM_SCHEMAS,
+      'SELECT TABLE_SCHEMA AS db, TABLE_NAME AS name, TABLE_TYPE AS type FROM information_schema.TABLES WHERE TABLE_SCHEMA NOT IN (?)',
+      [SYSTEM_SCHEMAS],
     );
     assertTablesInBackup(tables, new Set(rows.map((r) => `${r.db}.${r.name}`)), manifest);
     const keep = databasesOf(tables);

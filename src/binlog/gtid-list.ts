@@ -13,6 +13,12 @@ const MARIADB = /^(\d+)-(\d+)-(\d+)$/;
 const MYSQL =
   /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?::[a-z_][a-z0-9_]*)?):(\d+)(?:-(\d+))?$/i;
 
+/** Whether `text` is one GTID: MariaDB `domain-server-seq` or MySQL `uuid[:tag]:n`. */
+export function isGtid(text: string): boolean {
+  const mysql = MYSQL.exec(text);
+  return MARIADB.test(text) || (mysql !== null && mysql[3] === undefined);
+}
+
 /** Every GTID the arguments name, in the order given, each once. */
 export function expandGtids(args: readonly string[]): string[] {
   const out: string[] = [];

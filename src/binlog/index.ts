@@ -15,12 +15,13 @@ export { EventFlag, EventType, eventTypeName } from './event-types.js';
 export type { BinlogFormat } from './events/format-description.js';
 export type { GtidEvent } from './events/gtid.js';
 export type { EventHeader } from './events/header.js';
+export { EVENT_HEADER_LENGTH } from './events/header.js';
 export type { BinlogEvent, BinlogEventKind } from './events/index.js';
 export type { QueryEvent } from './events/query.js';
 export type { RowsEvent } from './events/rows-event.js';
 export type { TableMapEvent } from './events/table-map.js';
 export { compareBinlogFiles } from './file-names.js';
-export { expandGtids } from './gtid-list.js';
+export { expandGtids, isGtid } from './gtid-list.js';
 export { columnNames, rowChangeJson, rowImageJson, rowsEventJson, rowsEventLines } from './row-json.js';
 export { decodeRowImage, decodeRows, type RowImages } from './rows.js';
 export {

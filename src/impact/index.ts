@@ -25,6 +25,7 @@ export { type ChangeEvent, type ChangeSource, changesOf, openChangeSource } from
 export { type ColumnChange, describeTableImpact, summarizeChanges, type TableImpact } from './summary.js';
 export {
   type ColumnFacts,
+  identifyingKey,
   isTextType,
   joinTableFacts,
   type RowAddress,

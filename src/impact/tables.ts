@@ -91,10 +91,9 @@ export function joinTableFacts(map: TableMap, shape: TableShape | undefined): Ta
     }
   }
   const address = chooseAddress(shape, map);
-  const position = (name: string): number => shape.columns.findIndex((c) => c.name === name);
   const addressed = address.kind === 'row' ? '' : address.columns.join(',');
   const uniqueKeys = shape.uniqueKeys
-    .map((key) => key.map(position))
+    .map((key) => key.map((name) => columnIndex(shape, name)))
     .filter((key) => key.join(',') !== addressed);
   return { schema: map.database, table: map.table, columns, address, uniqueKeys };
 }
@@ -104,15 +103,29 @@ export async function readTableFacts(conn: Connection, map: TableMap): Promise<T
   return joinTableFacts(map, await describeTable(conn, map.database, map.table));
 }
 
-/** The primary key, else a unique key of NOT NULL columns, else the TABLE_MAP's key, else the whole row. */
-function chooseAddress(shape: TableShape, map: TableMap): RowAddress {
-  const position = (name: string): number => shape.columns.findIndex((c) => c.name === name);
-  if (shape.primaryKey.length > 0) return { kind: 'primary', columns: shape.primaryKey.map(position) };
-  // A unique key over nullable columns allows many NULL rows: it does not identify one row.
+/**
+ * The columns that single out one row of the live table: the primary key,
+ * else a unique key of NOT NULL columns (one over nullable columns allows
+ * many NULL rows); undefined when there is neither.
+ */
+export function identifyingKey(
+  shape: TableShape,
+): { readonly kind: 'primary' | 'unique'; readonly columns: readonly string[] } | undefined {
+  if (shape.primaryKey.length > 0) return { kind: 'primary', columns: shape.primaryKey };
   const unique = shape.uniqueKeys.find((key) =>
-    key.every((n) => shape.columns[position(n)]?.nullable === false),
+    key.every((n) => shape.columns[columnIndex(shape, n)]?.nullable === false),
   );
-  if (unique !== undefined) return { kind: 'unique', columns: unique.map(position) };
+  return unique === undefined ? undefined : { kind: 'unique', columns: unique };
+}
+
+function columnIndex(shape: TableShape, name: string): number {
+  return shape.columns.findIndex((c) => c.name === name);
+}
+
+/** The identifying key, else the TABLE_MAP's key, else the whole row. */
+function chooseAddress(shape: TableShape, map: TableMap): RowAddress {
+  const key = identifyingKey(shape);
+  if (key !== undefined) return { kind: key.kind, columns: key.columns.map((n) => columnIndex(shape, n)) };
   if (map.primaryKey !== undefined && map.primaryKey.length > 0)
     return { kind: 'primary', columns: map.primaryKey };
   return { kind: 'row' };

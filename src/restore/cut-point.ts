@@ -3,7 +3,7 @@
  * (before or after it), a file position, a time, or the end of the binlog,
  * and resolved against the binlog to exact coordinates.
  */
-import type { Transaction } from '../binlog/index.js';
+import { isGtid, type Transaction } from '../binlog/index.js';
 import { SalvageError } from '../errors.js';
 import { parseTime } from '../timeline/index.js';
 
@@ -77,12 +77,7 @@ export function parseCutPoint(flags: CutFlags, defaultZone: string): CutPoint {
 /** MariaDB `domain-server-seq` or MySQL `uuid:n`. */
 export function checkGtid(text: string): string {
   const gtid = text.trim();
-  if (
-    /^\d+-\d+-\d+$/.test(gtid) ||
-    /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(:[a-z_][a-z0-9_]*)?:\d+$/i.test(gtid)
-  ) {
-    return gtid;
-  }
+  if (isGtid(gtid)) return gtid;
   throw new SalvageError('BAD_INPUT', `"${text}" is not a GTID`, {
     hint: 'MariaDB GTIDs are domain-server-sequence (0-1-42); MySQL GTIDs are uuid:n.',
   });

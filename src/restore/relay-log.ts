@@ -12,10 +12,18 @@ import type { FileHandle } from 'node:fs/promises';
 import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EventWithBytes } from '../backup/index.js';
-import { type BinlogEvent, crc32, TransactionAssembler } from '../binlog/index.js';
+import {
+  BINLOG_MAGIC,
+  type BinlogEvent,
+  crc32,
+  EVENT_HEADER_LENGTH,
+  EventFlag,
+  EventType,
+  TransactionAssembler,
+} from '../binlog/index.js';
 import { SalvageError } from '../errors.js';
 import { before, type Coordinates } from './chain.js';
-import { mentionsTable } from './replay.js';
+import { assertEndsAtTransaction, mentionsTable, throwIfInterrupted } from './replay.js';
 
 /** Where the relay logs go: the replica's relay log directory and base name (`relay-bin`). */
 export interface RelayLogPlace {
@@ -46,10 +54,6 @@ export interface RelayLogs {
 /** An event written by the target server itself: its applier would skip it silently. */
 export class OwnServerIdEvent extends Error {}
 
-const BINLOG_MAGIC = Buffer.from([0xfe, 0x62, 0x69, 0x6e]);
-const ROTATE_EVENT = 4;
-const LOG_EVENT_ARTIFICIAL_F = 0x20;
-const HEADER_LENGTH = 19;
 const WRITE_CHUNK = 1 << 20;
 const MARK_EVERY = 500;
 
@@ -141,20 +145,9 @@ export async function writeRelayLogs(
         }
         skipping = false;
         relevant = false;
-        if (options.signal?.aborted) {
-          throw new SalvageError('INTERNAL', 'the replay was interrupted', {
-            hint: 'Run the restore again.',
-          });
-        }
+        throwIfInterrupted(options.signal);
       }
-    const open = assembler.finish();
-    if (open !== undefined) {
-      // A cut inside a transaction would apply half of it; the caller bounds events at transaction ends.
-      throw new SalvageError(
-        'INTERNAL',
-        `the binlog ended inside transaction ${open.gtid ?? `at ${open.file}:${open.start}`}`,
-      );
-    }
+    assertEndsAtTransaction(assembler);
     done = true;
   } finally {
     await out?.close();
@@ -189,16 +182,16 @@ export function transactionsBefore(marks: readonly ProgressMark[], at: Coordinat
 /** A ROTATE as a replica's I/O thread writes it at the top of a relay log: timestamp 0, artificial. */
 function artificialRotate(file: string, position: number, serverId: number, checksums: boolean): Buffer {
   const name = Buffer.from(file, 'utf8');
-  const length = HEADER_LENGTH + 8 + name.length + (checksums ? 4 : 0);
+  const length = EVENT_HEADER_LENGTH + 8 + name.length + (checksums ? 4 : 0);
   const event = Buffer.alloc(length);
   event.writeUInt32LE(0, 0);
-  event.writeUInt8(ROTATE_EVENT, 4);
+  event.writeUInt8(EventType.ROTATE, 4);
   event.writeUInt32LE(serverId, 5);
   event.writeUInt32LE(length, 9);
   event.writeUInt32LE(0, 13);
-  event.writeUInt16LE(LOG_EVENT_ARTIFICIAL_F, 17);
-  event.writeBigUInt64LE(BigInt(position), HEADER_LENGTH);
-  name.copy(event, HEADER_LENGTH + 8);
+  event.writeUInt16LE(EventFlag.ARTIFICIAL, 17);
+  event.writeBigUInt64LE(BigInt(position), EVENT_HEADER_LENGTH);
+  name.copy(event, EVENT_HEADER_LENGTH + 8);
   if (checksums) event.writeUInt32LE(crc32(event, 0, length - 4) >>> 0, length - 4);
   return event;
 }

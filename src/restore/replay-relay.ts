@@ -24,7 +24,7 @@ import {
   transactionsBefore,
   writeRelayLogs,
 } from './relay-log.js';
-import { type ReplayResult, relaxDurability } from './replay.js';
+import { type ReplayResult, relaxDurability, throwIfInterrupted } from './replay.js';
 
 export interface RelayReplayOptions {
   readonly target: ConnectTarget;
@@ -84,7 +84,7 @@ export async function replayWithServerApplier(
     if (logs.last !== undefined) {
       await writeFile(settings.indexFile, relayIndex(logs.files));
       const restoreDurability = options.relaxDurability ? await relaxDurability(conn) : undefined;
-      const restoreStrictness = await strictApplier(conn, options.tables);
+      const restoreSettings = await configureApplier(conn, options.tables);
       await conn.query(
         "CHANGE MASTER TO MASTER_HOST='relay-log.invalid', MASTER_USER='salvage', MASTER_USE_GTID=no, " +
           `RELAY_LOG_FILE='${logs.files[0]}', RELAY_LOG_POS=4`,
@@ -96,7 +96,7 @@ export async function replayWithServerApplier(
         await conn.query('STOP SLAVE SQL_THREAD').catch(() => undefined);
         // Also deletes the relay logs the applier has not purged yet.
         await conn.query('RESET SLAVE ALL').catch(() => undefined);
-        await restoreStrictness().catch(() => undefined);
+        await restoreSettings().catch(() => undefined);
       }
       await restoreDurability?.();
     }
@@ -164,7 +164,7 @@ function refusal(s: ApplierSettings): string | undefined {
  * statements would. With `tables`, the applier's table filter leaves the
  * others out. The function returned puts the settings back.
  */
-async function strictApplier(
+async function configureApplier(
   conn: Connection,
   tables: ReadonlySet<string> | undefined,
 ): Promise<() => Promise<void>> {
@@ -201,9 +201,7 @@ async function waitApplied(
     }
     options.onProgress?.(transactionsBefore(logs.marks, at));
     if (s.Slave_SQL_Running !== 'Yes') throw applierStopped(s, at);
-    if (options.signal?.aborted) {
-      throw new SalvageError('INTERNAL', 'the replay was interrupted', { hint: 'Run the restore again.' });
-    }
+    throwIfInterrupted(options.signal);
     await sleep(50);
   }
 }

@@ -201,20 +201,11 @@ export async function replayBinlog(options: ReplayOptions): Promise<ReplayResult
       }
       await batch.mark({ value: { tx, applied }, where: describeTransaction(tx) });
       group = newGroup();
-      if (options.signal?.aborted) {
-        throw new SalvageError('INTERNAL', 'the replay was interrupted', { hint: 'Run the restore again.' });
-      }
+      throwIfInterrupted(options.signal);
     }
     await batch.finish();
     await restoreDurability?.();
-    const open = assembler.finish();
-    if (open !== undefined) {
-      // A cut inside a transaction would apply half of it; the caller bounds events at transaction ends.
-      throw new SalvageError(
-        'INTERNAL',
-        `the binlog ended inside transaction ${open.gtid ?? `at ${open.file}:${open.start}`}`,
-      );
-    }
+    assertEndsAtTransaction(assembler);
   } finally {
     // Queries may still be in flight after a failure; the server answers them before the session ends.
     await batch?.close();
@@ -226,6 +217,24 @@ export async function replayBinlog(options: ReplayOptions): Promise<ReplayResult
 interface Outcome {
   readonly tx: Transaction;
   readonly applied: boolean;
+}
+
+/** An abort (Ctrl-C) stops the replay; the restore starts again from a fresh restore. */
+export function throwIfInterrupted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) {
+    throw new SalvageError('INTERNAL', 'the replay was interrupted', { hint: 'Run the restore again.' });
+  }
+}
+
+/** A cut inside a transaction would apply half of it; callers bound events at transaction ends. */
+export function assertEndsAtTransaction(assembler: TransactionAssembler): void {
+  const open = assembler.finish();
+  if (open !== undefined) {
+    throw new SalvageError(
+      'INTERNAL',
+      `the binlog ended inside transaction ${open.gtid ?? `at ${open.file}:${open.start}`}`,
+    );
+  }
 }
 
 /** The batch size: a query never exceeds the target's max_allowed_packet (its base64 included). */

@@ -16,7 +16,7 @@ import {
   restoreBackup,
 } from '../backup/index.js';
 import { compareBinlogFiles, TransactionAssembler } from '../binlog/index.js';
-import type { Sandbox, SandboxOptions } from '../environment/index.js';
+import type { Sandbox } from '../environment/index.js';
 import { SalvageError } from '../errors.js';
 import {
   type ConnectTarget,
@@ -65,14 +65,8 @@ export interface RestoreOptions {
 
 export type Applier = 'server' | 'session';
 
-export type RestoreInto =
-  | {
-      readonly kind: 'sandbox';
-      readonly options?: SandboxOptions;
-      /** Makes the sandbox (tests pass their helper). */
-      readonly create?: (options: SandboxOptions) => Promise<Sandbox>;
-    }
-  | { readonly kind: 'server'; readonly target: ConnectTarget };
+/** A new sandbox, or a named server that is not the source (the backup module's restore target). */
+export type RestoreInto = RestoreTarget;
 
 export type RestoreProgress =
   | {
@@ -170,13 +164,9 @@ export async function restoreToPoint(options: RestoreOptions): Promise<RestoreRe
   const restoreStarted = performance.now();
   const into: RestoreTarget =
     options.into.kind === 'server'
-      ? { kind: 'server', target: options.into.target }
-      : {
-          kind: 'sandbox',
-          // Until the replay is done the sandbox is half a restore: it goes if this process dies.
-          options: { ...options.into.options, provisional: true },
-          create: options.into.create,
-        };
+      ? options.into
+      : // Until the replay is done the sandbox is half a restore: it goes if this process dies.
+        { ...options.into, options: { ...options.into.options, provisional: true } };
   const restored = await restoreBackup(repo, plan.backup.id, into, {
     tables: options.tables,
     // The server applier copies the archived range into the sandbox as relay logs.

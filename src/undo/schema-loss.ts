@@ -21,15 +21,22 @@ import type { Writable } from 'node:stream';
 import { sandboxTarget } from '../backup/index.js';
 import type { Sandbox, SandboxOptions } from '../environment/index.js';
 import { SalvageError } from '../errors.js';
-import { type ChangeSource, readTableFacts, type SchemaChange, traceBadChanges } from '../impact/index.js';
+import {
+  type ChangeSource,
+  identifyingKey,
+  readTableFacts,
+  type SchemaChange,
+  traceBadChanges,
+} from '../impact/index.js';
 import {
   type Connection,
   type ConnectTarget,
+  connect,
   describeTable,
+  queryRows,
   quoteIdentifier,
   quoteTableName,
   type TableShape,
-  withConnection,
 } from '../mysql/index.js';
 import { restoreToPoint } from '../restore/index.js';
 import { clientArgs, clientEnv, pipe, pipeInto } from './tools.js';
@@ -99,6 +106,7 @@ export async function recoverSchemaLoss(options: SchemaLossOptions): Promise<Sch
     tables,
   });
   const sandbox = restored.sandbox as Sandbox;
+  const copy = await connect(sandboxTarget(sandbox));
   try {
     const recoveries: TableRecovery[] = [];
     // Written whole or not at all: a temporary name, renamed at the end.
@@ -117,7 +125,7 @@ export async function recoverSchemaLoss(options: SchemaLossOptions): Promise<Sch
       );
       write('SET SESSION foreign_key_checks = 0, SESSION unique_checks = 0;\n');
       for (const table of tables) {
-        recoveries.push(await copyBack(table, options, sandbox, file, write));
+        recoveries.push(await copyBack(table, options, { sandbox, conn: copy }, file, write));
       }
       write('SET SESSION foreign_key_checks = 1, SESSION unique_checks = 1;\n');
       complete = true;
@@ -129,6 +137,7 @@ export async function recoverSchemaLoss(options: SchemaLossOptions): Promise<Sch
     }
     return { changes, tables: recoveries, backup: restored.backup.id, before: first, script: options.out };
   } finally {
+    await copy.end().catch(() => copy.destroy());
     await sandbox.destroy();
   }
 }
@@ -137,24 +146,22 @@ export async function recoverSchemaLoss(options: SchemaLossOptions): Promise<Sch
 async function copyBack(
   table: string,
   options: SchemaLossOptions,
-  sandbox: Sandbox,
+  restored: { readonly sandbox: Sandbox; readonly conn: Connection },
   file: Writable,
   write: (text: string) => void,
 ): Promise<TableRecovery> {
   const [schema, name] = splitName(table);
   const [old, now] = await Promise.all([
-    withConnection(sandboxTarget(sandbox), (conn) => describeTable(conn, schema, name)),
+    describeTable(restored.conn, schema, name),
     describeTable(options.conn, schema, name),
   ]);
   if (old === undefined) {
     throw new SalvageError('UNDO_DDL', `the backup restored no table ${table}`, { context: { table } });
   }
-  const rows = await withConnection(sandboxTarget(sandbox), async (conn) => {
-    const [result] = await conn.query(`SELECT COUNT(*) AS n FROM ${quoteTableName(schema, name)}`);
-    return Number((result as { n: number }[])[0]?.n ?? 0);
-  });
+  const [count] = await queryRows(restored.conn, `SELECT COUNT(*) AS n FROM ${quoteTableName(schema, name)}`);
+  const rows = Number(count?.n ?? 0);
   const dumpFrom = [
-    ...clientArgs(sandboxTarget(sandbox)),
+    ...clientArgs(sandboxTarget(restored.sandbox)),
     '--hex-blob',
     '--tz-utc',
     '--skip-triggers',
@@ -174,10 +181,7 @@ async function copyBack(
     await pipeInto(file, ['mariadb-dump', [...dumpFrom, '--no-create-info', schema, name], {}]);
     return { table, action: 'insert-rows', columns: [], rows };
   }
-  const key =
-    old.primaryKey.length > 0
-      ? old.primaryKey
-      : old.uniqueKeys.find((k) => k.every((c) => old.columns.find((x) => x.name === c)?.nullable === false));
+  const key = identifyingKey(old)?.columns;
   if (key === undefined || !key.every((c) => now.columns.some((x) => x.name === c))) {
     throw new SalvageError(
       'UNDO_DDL',
@@ -189,16 +193,14 @@ async function copyBack(
     );
   }
   const side = `${SIDE_PREFIX}${name}`.slice(0, 64);
-  await withConnection(sandboxTarget(sandbox), (conn) =>
-    conn.query(`RENAME TABLE ${quoteTableName(schema, name)} TO ${quoteTableName(schema, side)}`),
+  await restored.conn.query(
+    `RENAME TABLE ${quoteTableName(schema, name)} TO ${quoteTableName(schema, side)}`,
   );
   write(
     `-- ${table}: columns ${changed.join(', ')} lost or narrowed; the old rows go to ${side}, the columns come back by key\n`,
   );
   await pipeInto(file, ['mariadb-dump', [...dumpFrom, schema, side], {}]);
-  const definitions = await withConnection(sandboxTarget(sandbox), (conn) =>
-    columnDefinitions(conn, schema, side),
-  );
+  const definitions = await columnDefinitions(restored.conn, schema, side);
   const target = quoteTableName(schema, name);
   const alters = changed.map((column) => {
     if (now.columns.some((c) => c.name === column)) return `MODIFY COLUMN ${definitions.get(column)}`;
