@@ -126,19 +126,28 @@ export function markdownTable(header: readonly string[], rows: readonly (readonl
  * heading) or appends it, leaving the other sections as they are: the file
  * is shared with other benchmarks, so it is read right before it is written.
  */
+/** Below this line a section's notes (findings, history) are written by hand and survive a rerun. */
+export const NOTES_MARKER = '<!-- notes below are kept when the benchmark runs again -->';
+
+/**
+ * Replaces the measured part of section `## name` of the results file (or
+ * appends the section), keeping the notes under its NOTES_MARKER.
+ */
 export async function writeResultsSection(file: string, name: string, body: string): Promise<void> {
   const text = await readFile(file, 'utf8').catch(() => '# Benchmark results\n');
   const lines = text.split('\n');
   const start = lines.findIndex((l) => l.trim() === `## ${name}`);
-  const section = [`## ${name}`, '', ...body.trimEnd().split('\n'), ''];
+  const section = [`## ${name}`, '', ...body.trimEnd().split('\n'), '', NOTES_MARKER];
   if (start < 0) {
     const trimmed = text.trimEnd();
-    await writeFile(file, `${trimmed}\n\n${section.join('\n')}`);
+    await writeFile(file, `${trimmed}\n\n${section.join('\n')}\n`);
     return;
   }
   let end = lines.findIndex((l, i) => i > start && l.startsWith('## '));
   if (end < 0) end = lines.length;
-  const next = [...lines.slice(0, start), ...section, ...lines.slice(end)];
+  const marker = lines.findIndex((l, i) => i > start && i < end && l.trim() === NOTES_MARKER);
+  const notes = marker < 0 ? [''] : lines.slice(marker + 1, end);
+  const next = [...lines.slice(0, start), ...section, ...notes, ...lines.slice(end)];
   await writeFile(file, `${next.join('\n').trimEnd()}\n`);
 }
 
