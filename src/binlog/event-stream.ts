@@ -14,7 +14,7 @@ import { decodeEventHeader, EVENT_HEADER_LENGTH } from './events/header.js';
 import { type BinlogEvent, decodeEvent, type EventLocation } from './events/index.js';
 import { mayChangeData } from './events/other.js';
 import { RowsEventFlag } from './events/rows-event.js';
-import type { BinlogNotice } from './sources/files.js';
+import type { BinlogNotice, EventChunk } from './sources/files.js';
 import type { RawEvent, TableMapDetails } from './types.js';
 import { withLiveSchema } from './values/live-schema.js';
 
@@ -37,6 +37,11 @@ export interface EventStreamOptions {
    * need no column names leave it out.
    */
   readonly liveSchema?: ReadonlyMap<string, TableShape>;
+  /**
+   * Event types the caller never reads (statement annotations, say): their
+   * checksums are verified but they are not decoded or delivered.
+   */
+  readonly ignore?: ReadonlySet<number>;
 }
 
 /** Distinct TABLE_MAP bodies remembered (the cache starts over beyond this). */
@@ -79,13 +84,70 @@ export async function* decodeEventBatches(
   }
 }
 
+/** Decoded events per batch from a chunk: few enough to die young (see BATCH_EVENTS in sources/files.ts). */
+const CHUNK_BATCH_EVENTS = 64;
+
+/**
+ * Decodes file chunks (readBinlogFileChunks) in place, without a RawEvent
+ * per event: batches of up to 64 decoded events, valid until the next batch
+ * is requested (rows events point into the chunk).
+ */
+export async function* decodeEventChunks(
+  chunks: AsyncIterable<EventChunk>,
+  options: EventStreamOptions = {},
+): AsyncGenerator<BinlogEvent[]> {
+  const decode = eventDecoderAt(options);
+  for await (const chunk of chunks) {
+    const { buffer, file } = chunk;
+    let position = chunk.position;
+    let decoded: BinlogEvent[] = [];
+    let failure: unknown;
+    try {
+      for (let at = chunk.start; at < chunk.end; ) {
+        const length = buffer.readUInt32LE(at + 9);
+        decode(buffer, at, at + length, file, position, decoded);
+        at += length;
+        position += length;
+        if (decoded.length >= CHUNK_BATCH_EVENTS) {
+          yield decoded;
+          decoded = [];
+        }
+      }
+    } catch (error) {
+      failure = error;
+    }
+    // What decoded before an error is still delivered, then the error.
+    if (decoded.length > 0) yield decoded;
+    if (failure !== undefined) throw failure;
+  }
+}
+
 /**
  * The decoding state of one stream: a function appending each raw event's
  * decoded events to `out` (several for a TRANSACTION_PAYLOAD), for callers
  * that keep each event with its raw bytes.
  */
 export function eventDecoder(options: EventStreamOptions): (raw: RawEvent, out: BinlogEvent[]) => void {
+  const decode = eventDecoderAt(options);
+  return (raw, out) => decode(raw.bytes, 0, raw.bytes.length, raw.file, raw.position, out);
+}
+
+/**
+ * The decoder of eventDecoder for events read in place: `bytes[start..end)`
+ * is one whole event at `position` of `file` (an EventChunk's events).
+ */
+export type PositionalDecoder = (
+  bytes: Buffer,
+  start: number,
+  end: number,
+  file: string,
+  position: number,
+  out: BinlogEvent[],
+) => void;
+
+export function eventDecoderAt(options: EventStreamOptions): PositionalDecoder {
   const verify = options.verify ?? true;
+  const ignore = options.ignore;
   const strict = options.strict ?? false;
   let format: BinlogFormat = DEFAULT_FORMAT;
   let tables = new Map<number, TableMapDetails>();
@@ -198,50 +260,58 @@ export function eventDecoder(options: EventStreamOptions): (raw: RawEvent, out: 
    * shares the TableMapDetails decoded before instead of decoding it again.
    */
   let tableMaps = new Map<number, { body: Buffer; table: TableMapDetails }>();
-  const decodeTableMapOnce = (bytes: Buffer, where: EventLocation): BinlogEvent => {
-    const bodyEnd = bytes.length - (format.checksum ? 4 : 0);
-    if (bodyEnd >= EVENT_HEADER_LENGTH + 6) {
-      const key = bytes.readUIntLE(EVENT_HEADER_LENGTH, 6);
+  const decodeTableMapOnce = (
+    bytes: Buffer,
+    start: number,
+    end: number,
+    where: EventLocation,
+  ): BinlogEvent => {
+    const bodyEnd = end - (format.checksum ? 4 : 0);
+    const bodyStart = start + EVENT_HEADER_LENGTH;
+    if (bodyEnd >= bodyStart + 6) {
+      const key = bytes.readUIntLE(bodyStart, 6);
       const known = tableMaps.get(key);
-      if (known !== undefined && known.body.compare(bytes, EVENT_HEADER_LENGTH, bodyEnd) === 0) {
+      if (known !== undefined && known.body.compare(bytes, bodyStart, bodyEnd) === 0) {
         const header = decodeEventHeader(
-          new ByteReader(bytes, 0, bodyEnd, where),
+          new ByteReader(bytes, start, bodyEnd, where),
           where.file,
           where.position,
         );
         return { kind: 'table-map', header, table: known.table };
       }
     }
-    const event = decodeEvent(bytes, 0, bytes.length, format, format.checksum, where);
-    if (event.kind === 'table-map' && bodyEnd >= EVENT_HEADER_LENGTH + 6) {
+    const event = decodeEvent(bytes, start, end, format, format.checksum, where);
+    if (event.kind === 'table-map' && bodyEnd >= bodyStart + 6) {
       if (tableMaps.size >= TABLE_MAP_CACHE_SIZE) tableMaps = new Map();
-      const body = Buffer.from(bytes.subarray(EVENT_HEADER_LENGTH, bodyEnd));
-      tableMaps.set(bytes.readUIntLE(EVENT_HEADER_LENGTH, 6), { body, table: event.table });
+      const body = Buffer.from(bytes.subarray(bodyStart, bodyEnd));
+      tableMaps.set(bytes.readUIntLE(bodyStart, 6), { body, table: event.table });
     }
     return event;
   };
 
-  return (raw, out) => {
-    if (raw.file !== currentFile) {
-      currentFile = raw.file;
+  return (bytes, start, end, file, position, out) => {
+    if (file !== currentFile) {
+      currentFile = file;
       tables = new Map();
     }
-    const bytes = raw.bytes;
-    const where = { file: raw.file, position: raw.position };
-    if (bytes.length < EVENT_HEADER_LENGTH) {
-      throw new SalvageError(
-        'BINLOG_CORRUPT',
-        `event at ${raw.file}:${raw.position} is shorter than its header`,
-        { context: where },
-      );
+    const where = { file, position };
+    if (end - start < EVENT_HEADER_LENGTH) {
+      throw new SalvageError('BINLOG_CORRUPT', `event at ${file}:${position} is shorter than its header`, {
+        context: where,
+      });
     }
-    const isFde = bytes[4] === EventType.FORMAT_DESCRIPTION;
+    const type = bytes[start + 4] as number;
+    const isFde = type === EventType.FORMAT_DESCRIPTION;
+    if (ignore?.has(type) && !isFde) {
+      if (verify && format.checksum) verifyChecksum(bytes, start, end, false, where);
+      return;
+    }
     const event =
-      bytes[4] === EventType.TABLE_MAP
-        ? decodeTableMapOnce(bytes, where)
-        : decodeEvent(bytes, 0, bytes.length, format, format.checksum && !isFde, where);
+      type === EventType.TABLE_MAP
+        ? decodeTableMapOnce(bytes, start, end, where)
+        : decodeEvent(bytes, start, end, format, format.checksum && !isFde, where);
     const checked = event.kind === 'format-description' ? event.checksumAlgorithm === 1 : format.checksum;
-    if (verify && checked) verifyChecksum(bytes, isFde, where);
+    if (verify && checked) verifyChecksum(bytes, start, end, isFde, where);
     out.push(admit(event));
     if (event.kind === 'rows' && event.flags & RowsEventFlag.STMT_END) tables.clear();
     if (event.kind === 'transaction-payload') {
@@ -251,7 +321,7 @@ export function eventDecoder(options: EventStreamOptions): (raw: RawEvent, out: 
         if (inner.length - offset < EVENT_HEADER_LENGTH) {
           throw new SalvageError(
             'BINLOG_CORRUPT',
-            `TRANSACTION_PAYLOAD at ${raw.file}:${raw.position} ends inside an event`,
+            `TRANSACTION_PAYLOAD at ${file}:${position} ends inside an event`,
             {
               context: where,
             },
@@ -261,7 +331,7 @@ export function eventDecoder(options: EventStreamOptions): (raw: RawEvent, out: 
         if (length < EVENT_HEADER_LENGTH || offset + length > inner.length) {
           throw new SalvageError(
             'BINLOG_CORRUPT',
-            `TRANSACTION_PAYLOAD at ${raw.file}:${raw.position} holds an event of impossible length ${length}`,
+            `TRANSACTION_PAYLOAD at ${file}:${position} holds an event of impossible length ${length}`,
             {
               context: where,
             },
@@ -285,21 +355,27 @@ export function eventDecoder(options: EventStreamOptions): (raw: RawEvent, out: 
  * CRC with LOG_EVENT_BINLOG_IN_USE_F cleared (the flag is reset when the file
  * is closed, without rewriting the checksum), so that variant also passes.
  */
-function verifyChecksum(bytes: Buffer, isFde: boolean, where: { file: string; position: number }): void {
-  const end = bytes.length - 4;
-  const stored = bytes.readUInt32LE(end);
-  const actual = crc32(bytes, 0, end);
+function verifyChecksum(
+  bytes: Buffer,
+  start: number,
+  end: number,
+  isFde: boolean,
+  where: { file: string; position: number },
+): void {
+  const crcAt = end - 4;
+  const stored = bytes.readUInt32LE(crcAt);
+  const actual = crc32(bytes, start, crcAt);
   if (actual === stored) return;
   if (isFde) {
-    const flags = bytes.readUInt16LE(17);
+    const flags = bytes.readUInt16LE(start + 17);
     const other = Buffer.from([(flags ^ EventFlag.BINLOG_IN_USE) & 0xff, flags >>> 8]);
-    let crc = crc32(bytes, 0, 17);
+    let crc = crc32(bytes, start, start + 17);
     crc = crc32(other, 0, 2, crc);
-    if (crc32(bytes, 19, end, crc) === stored) return;
+    if (crc32(bytes, start + 19, crcAt, crc) === stored) return;
   }
   throw new SalvageError(
     'BINLOG_CHECKSUM',
-    `${eventTypeName(bytes[4] as number)} event at ${where.file}:${where.position} fails its CRC32 (stored ${hex(stored)}, computed ${hex(actual)})`,
+    `${eventTypeName(bytes[start + 4] as number)} event at ${where.file}:${where.position} fails its CRC32 (stored ${hex(stored)}, computed ${hex(actual)})`,
     { context: where },
   );
 }

@@ -3,14 +3,34 @@
  * server) as decoded events, transactions and row changes, all streamed.
  */
 import type { ConnectTarget } from '../mysql/index.js';
-import { decodeEventBatches, decodeEvents, type EventStreamOptions } from './event-stream.js';
+import {
+  decodeEventBatches,
+  decodeEventChunks,
+  decodeEvents,
+  type EventStreamOptions,
+} from './event-stream.js';
 import type { BinlogEvent } from './events/index.js';
-import { type FileSelection, readBinlogFilesBatches } from './sources/files.js';
+import type { EventChunk } from './sources/files.js';
+import {
+  type FileSelection,
+  readBinlogFileChunks,
+  readBinlogFilesBatches,
+  resolveBinlogFiles,
+} from './sources/files.js';
+import { findTransactionStart } from './sources/transaction-start.js';
 import { openReplicationStream, type ReplicationStart } from './stream/index.js';
 
 export { Bitmap, ByteReader } from './byte-reader.js';
 export { crc32 } from './crc32.js';
-export { decodeEventBatches, decodeEvents, type EventStreamOptions, eventDecoder } from './event-stream.js';
+export {
+  decodeEventBatches,
+  decodeEventChunks,
+  decodeEvents,
+  type EventStreamOptions,
+  eventDecoder,
+  eventDecoderAt,
+  type PositionalDecoder,
+} from './event-stream.js';
 export { EventFlag, EventType, eventTypeName } from './event-types.js';
 export type { BinlogFormat } from './events/format-description.js';
 export type { GtidEvent } from './events/gtid.js';
@@ -22,18 +42,29 @@ export type { RowsEvent } from './events/rows-event.js';
 export type { TableMapEvent } from './events/table-map.js';
 export { compareBinlogFiles } from './file-names.js';
 export { expandGtids, isGtid } from './gtid-list.js';
+export {
+  type ImageSpans,
+  imageSpans,
+  SPAN_ABSENT,
+  SPAN_NULL,
+  skipImage,
+} from './row-count.js';
 export { columnNames, rowChangeJson, rowImageJson, rowsEventJson, rowsEventLines } from './row-json.js';
 export { decodeRowImage, decodeRows, type RowImages } from './rows.js';
 export {
   BINLOG_MAGIC,
   type BinlogNotice,
+  type ChunkOptions,
+  type EventChunk,
   type FileSelection,
   readBinlogFile,
   readBinlogFileBatches,
+  readBinlogFileChunks,
   readBinlogFiles,
   readBinlogFilesBatches,
   resolveBinlogFiles,
 } from './sources/files.js';
+export { findTransactionStart, type TransactionStart } from './sources/transaction-start.js';
 export * from './stream/index.js';
 export {
   type RowChange,
@@ -44,6 +75,7 @@ export {
   readRowsEvents,
   readTransactions,
   rowsOf,
+  rowsReader,
   type Transaction,
   TransactionAssembler,
 } from './transactions.js';
@@ -108,4 +140,35 @@ async function* eachOf<T>(batches: AsyncIterable<readonly T[]>): AsyncGenerator<
 
 async function* singletons<T>(items: AsyncIterable<T>): AsyncGenerator<T[]> {
   for await (const item of items) yield [item];
+}
+
+/**
+ * The decoded events from the first of `gtids` on, in batches. From files,
+ * nothing before it is decoded or even copied (each file's
+ * FORMAT_DESCRIPTION aside), and none of them found is an empty stream; from
+ * a server, the stream starts where `input` says and the caller skips.
+ */
+export async function* readBinlogFrom(
+  input: BinlogInput,
+  gtids: ReadonlySet<string>,
+  options: EventStreamOptions = {},
+): AsyncGenerator<BinlogEvent[]> {
+  if ('server' in input) {
+    yield* readBinlogBatches(input, options);
+    return;
+  }
+  const files = await resolveBinlogFiles(input);
+  const start = await findTransactionStart(files, gtids);
+  if (start === undefined) return;
+  yield* decodeEventChunks(chunksFrom(files.slice(start.fileIndex), start.position, options), options);
+}
+
+async function* chunksFrom(
+  files: readonly string[],
+  from: number,
+  options: EventStreamOptions,
+): AsyncGenerator<EventChunk> {
+  for (const [index, file] of files.entries()) {
+    yield* readBinlogFileChunks(file, { from: index === 0 ? from : undefined, onNotice: options.onNotice });
+  }
 }

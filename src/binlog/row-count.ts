@@ -3,7 +3,8 @@
  * timeline needs only how many rows each event holds, and skipping by
  * length is several times faster than building every value. The lengths
  * follow the value decoders (values/value.ts); test/binlog/row-count.test.ts
- * checks both consume the same bytes on every fixture.
+ * checks both consume the same bytes on every fixture. The same walk tells
+ * where each value of an image is, for readers that compare rows as bytes.
  */
 import type { ByteReader } from './byte-reader.js';
 import type { RowsEvent } from './events/rows-event.js';
@@ -84,11 +85,34 @@ function valueLength(r: ByteReader, column: ColumnDef): number {
   }
 }
 
-function skipImage(
+/** In `ImageSpans`: the column is NULL in the image, or not in it at all (a partial image). */
+export const SPAN_NULL = -1;
+export const SPAN_ABSENT = -2;
+
+/**
+ * Per column of a table, where its value sits in one row image:
+ * `[2i]..[2i+1]` is the byte range of column i's value in the rows buffer,
+ * length prefix included (equal values have equal bytes); `[2i]` is
+ * SPAN_NULL or SPAN_ABSENT instead when there is no value.
+ */
+export type ImageSpans = Int32Array;
+
+/** Room for the spans of one image of a table of `columns` columns. */
+export function imageSpans(columns: number): ImageSpans {
+  return new Int32Array(columns * 2);
+}
+
+/**
+ * Moves the reader past one row image (NULL bitmap, then each present
+ * non-NULL value) without decoding it; with `spans`, records where each
+ * column's value is.
+ */
+export function skipImage(
   r: ByteReader,
   columns: readonly ColumnDef[],
   present: RowsEvent['present'],
   presentCount: number,
+  spans?: ImageSpans,
 ): void {
   // The NULL bitmap is read in place: no view or Bitmap per row.
   const nulls = r.pos;
@@ -96,10 +120,22 @@ function skipImage(
   const bytes = r.buffer;
   let image = 0;
   for (let i = 0; i < columns.length; i++) {
-    if (!present.has(i)) continue;
+    if (!present.has(i)) {
+      if (spans !== undefined) spans[2 * i] = SPAN_ABSENT;
+      continue;
+    }
     const isNull = ((bytes[nulls + (image >>> 3)] as number) >>> (image & 7)) & 1;
     image++;
-    if (isNull === 0) skipValue(r, columns[i] as ColumnDef);
+    if (isNull === 1) {
+      if (spans !== undefined) spans[2 * i] = SPAN_NULL;
+      continue;
+    }
+    const start = r.pos;
+    skipValue(r, columns[i] as ColumnDef);
+    if (spans !== undefined) {
+      spans[2 * i] = start;
+      spans[2 * i + 1] = r.pos;
+    }
   }
 }
 

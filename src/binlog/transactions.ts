@@ -198,7 +198,8 @@ function leadingKeyword(text: string): string {
   return m ? (m[1] as string).toUpperCase() : '';
 }
 
-function rowsReaderOf(event: RowsEvent): ByteReader {
+/** A reader over the row images of a rows event, naming its place in errors. */
+export function rowsReader(event: RowsEvent): ByteReader {
   return new ByteReader(event.rows, 0, event.rows.length, {
     file: event.header.file,
     position: event.header.position,
@@ -206,12 +207,12 @@ function rowsReaderOf(event: RowsEvent): ByteReader {
 }
 
 function countRowsOf(event: RowsEvent): number {
-  return countRows(rowsReaderOf(event), event.table as TableMapDetails, event);
+  return countRows(rowsReader(event), event.table as TableMapDetails, event);
 }
 
 /** Decodes the rows of a rows event bound to its table map. */
 export function rowsOf(event: RowsEvent): RowImages[] {
-  return decodeRows(rowsReaderOf(event), event.table as TableMapDetails, event);
+  return decodeRows(rowsReader(event), event.table as TableMapDetails, event);
 }
 
 /** Transactions of a decoded event stream, as they commit. */

@@ -37,6 +37,7 @@ export {
   type BadChange,
   type BadTransaction,
   changeKeys,
+  refuseMissingTransactions,
   type Trace,
   type TraceOptions,
   traceBadChanges,

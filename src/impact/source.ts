@@ -5,17 +5,12 @@
  * sits in memory.
  */
 
-import { basename } from 'node:path';
 import {
   type BinlogEvent,
   type BinlogInput,
-  decodeEventBatches,
   EventType,
-  type FileSelection,
-  type RawEvent,
   readBinlogBatches,
-  readBinlogFilesBatches,
-  resolveBinlogFiles,
+  readBinlogFrom,
   rowsOf,
   type TableMapDetails,
   TransactionAssembler,
@@ -58,10 +53,8 @@ export interface ChangeSourceOptions {
  */
 export function openChangeSource(input: BinlogInput, options: ChangeSourceOptions = {}): ChangeSource {
   const startAt = options.startAt === undefined ? undefined : new Set(options.startAt);
-  if (startAt === undefined || 'server' in input) {
-    return changesOfBatches(readBinlogBatches(input, { strict: true }), startAt);
-  }
-  return changesOfFilesFrom(input, startAt);
+  if (startAt === undefined) return changesOfBatches(readBinlogBatches(input, { strict: true }), startAt);
+  return changesOfBatches(readBinlogFrom(input, startAt, { strict: true, ignore: ANNOTATIONS }), startAt);
 }
 
 /** Row changes and non-transaction-control statements of a decoded event stream. */
@@ -128,77 +121,5 @@ function changeScanner(
   };
 }
 
-/** Where a transaction starts: a file of the selection and the offset of its GTID event. */
-interface TransactionStart {
-  readonly fileIndex: number;
-  readonly position: number;
-}
-
-/**
- * Files: a first pass decodes only FORMAT_DESCRIPTION and GTID events to find
- * where the first wanted transaction starts; the second decodes from there.
- * Nothing is found: an empty stream, and the caller reports the GTIDs missing.
- */
-async function* changesOfFilesFrom(
-  selection: FileSelection,
-  startAt: ReadonlySet<string>,
-): AsyncGenerator<ChangeEvent> {
-  const files = await resolveBinlogFiles(selection);
-  const start = await findTransactionStart(files, startAt);
-  if (start === undefined) return;
-  // RawEvent.file is the file's base name.
-  const first = basename(files[start.fileIndex] as string);
-  const raw = keepEvents(
-    readBinlogFilesBatches({ files: files.slice(start.fileIndex) }),
-    // The format description (each file's first event) governs how the rest decodes; the
-    // statement text logged beside row events is never read here.
-    (event) =>
-      !ANNOTATIONS.has(typeCode(event)) &&
-      (event.file !== first || event.position >= start.position || typeCode(event) === FORMAT),
-  );
-  yield* changesOfBatches(decodeEventBatches(raw, { strict: true }), startAt);
-}
-
-async function findTransactionStart(
-  files: readonly string[],
-  startAt: ReadonlySet<string>,
-): Promise<TransactionStart | undefined> {
-  for (const [fileIndex, file] of files.entries()) {
-    const raw = keepEvents(readBinlogFilesBatches({ files: [file] }), (event) => HEADS.has(typeCode(event)));
-    for await (const batch of decodeEventBatches(raw)) {
-      for (const event of batch) {
-        if ((event.kind === 'gtid' || event.kind === 'mariadb-gtid') && startAt.has(event.gtid ?? '')) {
-          return { fileIndex, position: event.header.position };
-        }
-      }
-    }
-  }
-  return undefined;
-}
-
-const FORMAT = EventType.FORMAT_DESCRIPTION;
-/** MariaDB's ANNOTATE_ROWS and MySQL's ROWS_QUERY: the statement behind row events, for people. */
+/** MariaDB's ANNOTATE_ROWS and MySQL's ROWS_QUERY: the statement behind row events, for people, never read here. */
 const ANNOTATIONS: ReadonlySet<number> = new Set([EventType.ANNOTATE_ROWS, EventType.ROWS_QUERY]);
-/** The events a transaction-finding pass decodes; START_ENCRYPTION so an encrypted file is refused, not misread. */
-const HEADS: ReadonlySet<number> = new Set([
-  FORMAT,
-  EventType.START_ENCRYPTION,
-  EventType.GTID,
-  EventType.GTID_TAGGED,
-  EventType.MARIADB_GTID,
-]);
-
-/** type_code, the byte after the 4-byte timestamp of every event header (LOG_EVENT_TYPE_OFFSET). */
-function typeCode(event: RawEvent): number {
-  return event.bytes[4] ?? -1;
-}
-
-async function* keepEvents(
-  batches: AsyncIterable<RawEvent[]>,
-  keep: (event: RawEvent) => boolean,
-): AsyncGenerator<RawEvent[]> {
-  for await (const batch of batches) {
-    const kept = batch.filter(keep);
-    if (kept.length > 0) yield kept;
-  }
-}

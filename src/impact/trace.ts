@@ -44,6 +44,11 @@ export interface TraceOptions {
   readonly source: ChangeSource;
   /** The facts of a table (live schema joined with the TABLE_MAP); called once per table. */
   readonly tableFacts: (map: TableMap) => Promise<TableFacts>;
+  /**
+   * Only the row changes of these tables (`db.table`) are collected; the
+   * others still count in every change's `sequence`. Default: all.
+   */
+  readonly tables?: ReadonlySet<string>;
 }
 
 /** Reads the bad transactions and the later writes to the same rows; GTID_NOT_FOUND when one is missing. */
@@ -56,6 +61,7 @@ export async function traceBadChanges(options: TraceOptions): Promise<Trace> {
   const facts = new Map<string, TableFacts>();
   let laterTransactions = 0;
   let lastLater = '';
+  let sequences = 0;
 
   for await (const event of options.source) {
     if (wanted.has(event.gtid)) {
@@ -71,14 +77,16 @@ export async function traceBadChanges(options: TraceOptions): Promise<Trace> {
       }
       const change = event.change;
       const name = `${change.table.database}.${change.table.table}`;
+      const sequence = sequences++;
+      transaction.rows++;
+      if (options.tables !== undefined && !options.tables.has(name)) continue;
       let table = facts.get(name);
       if (table === undefined) {
         table = await options.tableFacts(change.table);
         facts.set(name, table);
       }
-      changes.push({ gtid: event.gtid, sequence: changes.length, table, change });
+      changes.push({ gtid: event.gtid, sequence, table, change });
       for (const key of changeKeys(table, change)) if (!later.has(key)) later.set(key, []);
-      transaction.rows++;
       continue;
     }
     if (transactions.size === 0) continue;
@@ -95,14 +103,27 @@ export async function traceBadChanges(options: TraceOptions): Promise<Trace> {
       if (gtids !== undefined && gtids.at(-1) !== event.gtid) gtids.push(event.gtid);
     }
   }
-  const missing = options.gtids.filter((gtid) => !transactions.has(gtid));
-  if (missing.length > 0) {
-    throw new SalvageError('GTID_NOT_FOUND', `transaction ${missing.join(', ')} is not in the binlogs read`, {
-      context: { gtid: missing[0] },
-    });
-  }
+  refuseMissingTransactions(options.gtids, transactions);
   for (const [key, gtids] of later) if (gtids.length === 0) later.delete(key);
   return { transactions: [...transactions.values()], changes, schemaChanges, later, laterTransactions };
+}
+
+/** GTID_NOT_FOUND naming the bad transactions the binlogs read do not hold. */
+export function refuseMissingTransactions(
+  gtids: readonly string[],
+  found: ReadonlyMap<string, unknown>,
+): void {
+  const missing = gtids.filter((gtid) => !found.has(gtid));
+  if (missing.length === 0) return;
+  const named =
+    missing.length > 20
+      ? `${missing.slice(0, 20).join(', ')} and ${missing.length - 20} more`
+      : missing.join(', ');
+  throw new SalvageError(
+    'GTID_NOT_FOUND',
+    `transaction${missing.length > 1 ? 's' : ''} ${named} ${missing.length > 1 ? 'are' : 'is'} not in the binlogs read`,
+    { context: { gtid: missing[0] } },
+  );
 }
 
 /** The identities of the rows a change touches: before and after (a key update moves the row). */

@@ -377,7 +377,7 @@ async function planOnSource(c: RecoverContext, r: StepResults, gtids: string[]) 
   return withConnection(c.source, (conn) =>
     planUndo({
       gtids,
-      source: openChangeSource({ server: c.source, start: binlogStart(backup) }),
+      binlog: { server: c.source, start: binlogStart(backup) },
       conn,
       onConflict: 'skip',
     }),

@@ -1,17 +1,31 @@
 /**
- * planUndo: the compensating statements for the bad transactions, newest
- * first, each checked against the live server. A row whose current value is
- * no longer the bad change's after-image is a conflict, reported with the
- * later transactions that changed it and its current value.
+ * planUndo: the compensating statements for the bad transactions, each
+ * checked against the live server. A row whose current value is no longer
+ * what the bad changes left is a conflict, reported with the later
+ * transactions that changed it and its current value.
+ *
+ * Each row gets one statement taking it from what the last bad change left
+ * back to what it was before the first one: the same end state as undoing
+ * every change newest first, in a fraction of the statements. Tables where
+ * the order and count of statements matter (foreign keys, triggers, other
+ * unique keys, no key, keys the bad changes moved) are undone change by
+ * change instead, newest first.
  */
-import type { RowImage } from '../binlog/index.js';
+import {
+  type BinlogInput,
+  EventType,
+  type RowImage,
+  readBinlogFrom,
+  type TableMapDetails,
+} from '../binlog/index.js';
 import { SalvageError } from '../errors.js';
 import {
   type BadTransaction,
-  type ChangeSource,
+  type ChangedRow,
   type ColumnFacts,
   identityColumns,
   keyObject,
+  openChangeSource,
   readTableFacts,
   rowKey,
   type SchemaChange,
@@ -22,6 +36,7 @@ import {
 } from '../impact/index.js';
 import { type Connection, queryRows } from '../mysql/index.js';
 import { type Lookup, lookupEach } from './batch.js';
+import { decodeStored, type RowHistory, traceRowHistories } from './history.js';
 import { keyMatch, quotedName } from './literal.js';
 import { compensate, keyCondition, rowCondition, type UndoStatement } from './statements.js';
 
@@ -29,8 +44,8 @@ export type ConflictPolicy = 'skip' | 'abort' | 'force';
 
 export interface UndoOptions {
   readonly gtids: readonly string[];
-  /** The binlog from the first bad transaction (or earlier) to the present. */
-  readonly source: ChangeSource;
+  /** Where the binlog is read: from the first bad transaction (or earlier) to the present. */
+  readonly binlog: BinlogInput;
   /** The live source server: its schema and current rows. */
   readonly conn: Connection;
   /** What to do with conflicting rows; undefined: report them and plan nothing for them either. */
@@ -65,43 +80,144 @@ export interface UndoPlan {
   readonly statements: readonly UndoStatement[];
   /** Rows the statements touch. */
   readonly rows: number;
+  /** The bad row changes the statements undo (several per statement when one row changed several times). */
+  readonly changes: number;
   readonly conflicts: readonly UndoConflict[];
   /** What happens to the conflicting rows. */
   readonly onConflict: ConflictPolicy | undefined;
   /** Every row's chain, conflicting or not (apply reads and verifies by it). */
   readonly chains: readonly RowUndo[];
+  /** Tables undone change by change, and why. */
+  readonly stepwise: ReadonlyMap<string, string>;
   readonly laterTransactions: number;
 }
 
+/** Row key (impact's rowKey) → later transactions that wrote the row. */
+type LaterWrites = ReadonlyMap<string, readonly string[]>;
+
+/** MariaDB's ANNOTATE_ROWS and MySQL's ROWS_QUERY: statement text for people, never read by the undo. */
+const ANNOTATIONS: ReadonlySet<number> = new Set([EventType.ANNOTATE_ROWS, EventType.ROWS_QUERY]);
+
 export async function planUndo(options: UndoOptions): Promise<UndoPlan> {
-  const trace = await traceBadChanges({
+  const facts = new Map<string, Promise<TableFacts>>();
+  const tableFacts = (map: TableMapDetails | ChangedRow['table']): Promise<TableFacts> => {
+    const key = `${map.database}.${map.table}:${map.columns.length}`;
+    let found = facts.get(key);
+    if (found === undefined) {
+      found = readTableFacts(options.conn, map);
+      facts.set(key, found);
+    }
+    return found;
+  };
+  const history = await traceRowHistories({
     gtids: options.gtids,
-    source: options.source,
-    tableFacts: (map) => readTableFacts(options.conn, map),
+    events: readBinlogFrom(options.binlog, new Set(options.gtids), { strict: true, ignore: ANNOTATIONS }),
+    tableFacts,
+    stepwiseReason: (table) => stepwiseReason(options.conn, table),
   });
-  refuseSchemaChanges(trace);
-  refusePartialImages(trace);
-  const chains = chainStatements(trace);
-  await checkChains(options.conn, chains, trace);
+  refuseSchemaChanges(history.transactions, history.schemaChanges);
+  const later = new Map<string, readonly string[]>();
+  const chains: RowUndo[] = [];
+  const interleaved = new Set<RowUndo>();
+  for (const row of history.rows) {
+    const chain = rowChain(row, later);
+    if (chain === undefined) continue;
+    chains.push(chain);
+    if (row.interleaved) interleaved.add(chain);
+    if (chain.conflict !== undefined) await readCurrent(options.conn, chain.conflict, row);
+  }
+  if (history.stepwise.size > 0) {
+    const trace = await traceBadChanges({
+      gtids: options.gtids,
+      source: openChangeSource(options.binlog, { startAt: options.gtids }),
+      tableFacts,
+      tables: new Set(history.stepwise.keys()),
+    });
+    refusePartialImages(trace);
+    for (const [key, gtids] of trace.later) later.set(key, gtids);
+    chains.push(...chainStatements(trace));
+  }
+  await checkChains(options.conn, chains, interleaved, later);
   // Rows without a key cannot be told apart: N identical rows to undo need N identical rows now.
-  await checkDuplicates(options.conn, chains, trace);
-  await checkUniqueClashes(options.conn, chains, trace);
+  await checkDuplicates(options.conn, chains, later);
+  await checkUniqueClashes(options.conn, chains, later);
   const conflicted = chains.filter((c) => c.conflict !== undefined);
   // Forcing overwrites a row changed since; it never deletes another row that holds a unique value.
   const forced = new Set(
     options.onConflict === 'force' ? conflicted.filter((c) => c.conflict?.reason === 'changed') : [],
   );
   for (const chain of forced) forceFirst(chain);
-  const applied = chains.filter((c) => c.conflict === undefined || forced.has(c));
+  const applied = chains.filter(
+    (c) => c.statements.length > 0 && (c.conflict === undefined || forced.has(c)),
+  );
   const statements = applied.flatMap((c) => c.statements).sort((a, b) => b.sequence - a.sequence);
   return {
-    transactions: trace.transactions,
+    transactions: history.transactions,
     statements,
     rows: applied.length,
+    changes: history.changes,
     conflicts: conflicted.map((c) => c.conflict as UndoConflict),
     onConflict: options.onConflict,
     chains: applied,
-    laterTransactions: trace.laterTransactions,
+    stepwise: history.stepwise,
+    laterTransactions: history.laterTransactions,
+  };
+}
+
+/**
+ * Why a table's changes must be undone one by one, newest first; undefined
+ * when one statement per row gives the same result. Foreign keys and other
+ * unique keys make the order of statements matter; triggers, their number.
+ */
+async function stepwiseReason(conn: Connection, table: TableFacts): Promise<string | undefined> {
+  if (table.uniqueKeys.length > 0) return 'it has unique keys besides the one its rows are found by';
+  const [key] = await queryRows(
+    conn,
+    `SELECT CONSTRAINT_NAME AS name FROM information_schema.REFERENTIAL_CONSTRAINTS
+      WHERE (CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ?) OR (UNIQUE_CONSTRAINT_SCHEMA = ? AND REFERENCED_TABLE_NAME = ?) LIMIT 1`,
+    [table.schema, table.table, table.schema, table.table],
+  );
+  if (key !== undefined) return `foreign key ${String(key.name)}`;
+  const [trigger] = await queryRows(
+    conn,
+    'SELECT TRIGGER_NAME AS name FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_SCHEMA = ? AND EVENT_OBJECT_TABLE = ? LIMIT 1',
+    [table.schema, table.table],
+  );
+  if (trigger !== undefined) return `trigger ${String(trigger.name)}`;
+  return undefined;
+}
+
+/**
+ * One row's undo: from what the last bad change left back to what it was
+ * before the first. Undefined when that is no change at all and nothing
+ * else wrote the row in between.
+ */
+function rowChain(row: RowHistory, later: Map<string, readonly string[]>): RowUndo | undefined {
+  const before = row.before === undefined ? undefined : decodeStored(row.before);
+  const after = row.after === undefined ? undefined : decodeStored(row.after);
+  const map = (row.after ?? row.before)?.map;
+  const identity = before ?? after;
+  if (map === undefined || identity === undefined) {
+    // Inserted and deleted again by the bad transactions: nothing to undo, nothing to compare.
+    return undefined;
+  }
+  if (row.later.length > 0) later.set(rowKey(row.table, identity), row.later);
+  const kind = before === undefined ? 'insert' : after === undefined ? 'delete' : 'update';
+  const change: ChangedRow = { kind, table: map, before, after };
+  const statement = compensate({ gtid: row.lastGtid, sequence: row.lastSequence, table: row.table, change });
+  if (statement !== undefined) return { statements: [statement] };
+  if (!row.interleaved) return undefined;
+  // Back where it started, but something else wrote it in between: that write is not undone blindly either.
+  return {
+    statements: [],
+    conflict: {
+      gtid: row.lastGtid,
+      table: `${row.table.schema}.${row.table.table}`,
+      key: keyObject(row.table, identity),
+      reason: 'changed',
+      current: null,
+      later: row.later,
+    },
   };
 }
 
@@ -134,11 +250,29 @@ function statementKeys(statement: UndoStatement): string[] {
   return keys;
 }
 
+/** Fills in the current value of a conflicting row that has no statement to read it by. */
+async function readCurrent(conn: Connection, conflict: UndoConflict, row: RowHistory): Promise<void> {
+  const image = row.before ?? row.after;
+  if (image === undefined) return;
+  const [current] = await queryRows(
+    conn,
+    `SELECT * FROM ${quotedName(row.table)} WHERE ${keyCondition(row.table, decodeStored(image))} LIMIT 1`,
+  );
+  (conflict as { current: Record<string, unknown> | null }).current =
+    current === undefined ? null : currentRow(current);
+}
+
 /**
  * Checks every keyed chain's row in batches; the few that are not what the
- * bad change left are read again one by one, for the report's current value.
+ * bad change left (and those another writer touched between two bad
+ * changes) are read again one by one, for the report's current value.
  */
-async function checkChains(conn: Connection, chains: readonly RowUndo[], trace: Trace): Promise<void> {
+async function checkChains(
+  conn: Connection,
+  chains: readonly RowUndo[],
+  interleaved: ReadonlySet<RowUndo>,
+  later: LaterWrites,
+): Promise<void> {
   const keyed = chains.filter(
     (c) => c.statements[0] !== undefined && c.statements[0].table.address.kind !== 'row',
   );
@@ -147,26 +281,20 @@ async function checkChains(conn: Connection, chains: readonly RowUndo[], trace: 
     keyed.map((c) => guardLookup(c.statements[0] as UndoStatement)),
   );
   for (const [index, chain] of keyed.entries()) {
-    if (!isUnchanged(chain.statements[0] as UndoStatement, found[index]?.[0]))
-      await checkChain(conn, chain, trace);
+    const first = chain.statements[0] as UndoStatement;
+    if (isUnchanged(first, found[index]?.[0]) && !interleaved.has(chain)) continue;
+    const lookup = guardLookup(first);
+    const [row] = await queryRows(conn, `SELECT ${lookup.what}, t.* FROM ${lookup.from}`);
+    if (isUnchanged(first, row) && !interleaved.has(chain)) continue;
+    const identity = (first.expect ?? first.restore) as NonNullable<UndoStatement['expect']>;
+    chain.conflict = conflictOf(
+      first,
+      first.table,
+      identity,
+      row === undefined ? null : currentRow(row),
+      later,
+    );
   }
-}
-
-/** Reads the row the chain's first statement expects; marks a conflict when it is not the after-image. */
-async function checkChain(conn: Connection, chain: RowUndo, trace: Trace): Promise<void> {
-  const first = chain.statements[0];
-  if (first === undefined || first.table.address.kind === 'row') return;
-  const lookup = guardLookup(first);
-  const [row] = await queryRows(conn, `SELECT ${lookup.what}, t.* FROM ${lookup.from}`);
-  if (isUnchanged(first, row)) return;
-  const identity = (first.expect ?? first.restore) as NonNullable<UndoStatement['expect']>;
-  chain.conflict = conflictOf(
-    first,
-    first.table,
-    identity,
-    row === undefined ? null : currentRow(row),
-    trace,
-  );
 }
 
 /** The row a keyed statement addresses, and whether it holds exactly the bad after-image. */
@@ -185,7 +313,7 @@ function isUnchanged(first: UndoStatement, row: Record<string, unknown> | undefi
   return first.expect ? row !== undefined && Number(row.salvage_unchanged) === 1 : row === undefined;
 }
 
-async function checkDuplicates(conn: Connection, chains: RowUndo[], trace: Trace): Promise<void> {
+async function checkDuplicates(conn: Connection, chains: RowUndo[], later: LaterWrites): Promise<void> {
   const groups = new Map<string, RowUndo[]>();
   for (const chain of chains) {
     const first = chain.statements[0];
@@ -208,7 +336,7 @@ async function checkDuplicates(conn: Connection, chains: RowUndo[], trace: Trace
     const present = Number(counts[index]?.[0]?.n ?? 0);
     // The rows beyond those still present are the conflicting ones (which duplicate is moot: they are identical).
     for (const chain of group.slice(present)) {
-      chain.conflict = conflictOf(first, first.table, first.expect as RowImage, null, trace);
+      chain.conflict = conflictOf(first, first.table, first.expect as RowImage, null, later);
     }
   }
 }
@@ -219,7 +347,11 @@ async function checkDuplicates(conn: Connection, chains: RowUndo[], trace: Trace
  * legitimate insert reused: that row is the conflict, found before anything
  * runs instead of failing the apply.
  */
-async function checkUniqueClashes(conn: Connection, chains: readonly RowUndo[], trace: Trace): Promise<void> {
+async function checkUniqueClashes(
+  conn: Connection,
+  chains: readonly RowUndo[],
+  later: LaterWrites,
+): Promise<void> {
   const touched = new Set<string>();
   for (const chain of chains) {
     for (const s of chain.statements) {
@@ -266,7 +398,7 @@ async function checkUniqueClashes(conn: Connection, chains: readonly RowUndo[], 
     if (touched.has(JSON.stringify(holder))) continue;
     const identity = (statement.restore ?? statement.expect) as RowImage;
     chain.conflict = {
-      ...conflictOf(statement, table, identity, currentRow(row), trace),
+      ...conflictOf(statement, table, identity, currentRow(row), later),
       reason: 'unique-key',
     };
   }
@@ -277,10 +409,10 @@ function conflictOf(
   table: TableFacts,
   identity: NonNullable<UndoStatement['expect']>,
   current: Record<string, unknown> | null,
-  trace: Trace,
+  writes: LaterWrites,
 ): UndoConflict {
   const later = new Set<string>();
-  for (const key of statementKeys(statement)) for (const gtid of trace.later.get(key) ?? []) later.add(gtid);
+  for (const key of statementKeys(statement)) for (const gtid of writes.get(key) ?? []) later.add(gtid);
   return {
     gtid: statement.gtid,
     table: `${table.schema}.${table.table}`,
@@ -324,11 +456,12 @@ const LOSSY: ReadonlySet<SchemaChange['kind']> = new Set([
  * Schema changes have no before-image in the binlog: refuse, and say how to
  * get the data back (restore the tables as they were just before, copy back).
  */
-function refuseSchemaChanges(trace: Trace): void {
-  const lossy = trace.schemaChanges.filter((s) => LOSSY.has(s.kind));
-  const onlyDdl = trace.transactions.filter(
-    (t) => t.rows === 0 && !trace.schemaChanges.some((s) => s.gtid === t.gtid),
-  );
+function refuseSchemaChanges(
+  transactions: readonly BadTransaction[],
+  schemaChanges: readonly SchemaChange[],
+): void {
+  const lossy = schemaChanges.filter((s) => LOSSY.has(s.kind));
+  const onlyDdl = transactions.filter((t) => t.rows === 0 && !schemaChanges.some((s) => s.gtid === t.gtid));
   if (onlyDdl.length > 0) {
     throw new SalvageError(
       'UNDO_NOT_EXACT',

@@ -5,7 +5,6 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openChangeSource } from '../../src/impact/index.js';
 import { type Connection, connect as connectServer, parseDsn, resolveTarget } from '../../src/mysql/index.js';
 import { planUndo } from '../../src/undo/index.js';
 import { type Sandbox, sql, startSandbox } from '../support/sandbox.js';
@@ -29,7 +28,7 @@ async function refusal(server: Sandbox, gtid: string): Promise<{ code: string; m
   const conn = await open(server);
   const error = await planUndo({
     gtids: [gtid],
-    source: openChangeSource({ dir: join(server.dir, 'binlog') }),
+    binlog: { dir: join(server.dir, 'binlog') },
     conn,
   }).then(
     () => undefined,

@@ -4,7 +4,6 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openChangeSource } from '../../src/impact/index.js';
 import { type Connection, connect as connectServer, parseDsn, resolveTarget } from '../../src/mysql/index.js';
 import { applyUndo, planUndo, undoScript } from '../../src/undo/index.js';
 import { type Sandbox, sql, startSandbox } from '../support/sandbox.js';
@@ -107,7 +106,7 @@ describe('undo over every type family', () => {
 
     const plan = await planUndo({
       gtids: [gtid],
-      source: openChangeSource({ dir: join(server.dir, 'binlog') }),
+      binlog: { dir: join(server.dir, 'binlog') },
       conn,
     });
     expect(plan.conflicts).toEqual([]);

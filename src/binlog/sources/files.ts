@@ -187,6 +187,56 @@ export async function* readBinlogFileBatches(
   path: string,
   options: FileSourceOptions = {},
 ): AsyncGenerator<RawEvent[]> {
+  for await (const chunk of readBinlogFileChunks(path, options)) {
+    const { buffer, file } = chunk;
+    let batch: RawEvent[] = [];
+    let position = chunk.position;
+    for (let at = chunk.start; at < chunk.end; ) {
+      const length = buffer.readUInt32LE(at + 9);
+      batch.push({ file, position, bytes: buffer.subarray(at, at + length) });
+      at += length;
+      position += length;
+      if (batch.length >= BATCH_EVENTS) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (batch.length > 0) yield batch;
+  }
+}
+
+/**
+ * Whole events of one binlog file, in place: `buffer[start..end)` holds the
+ * events from file offset `position` on, each starting with its 19-byte
+ * header (the event length at +9). Valid until the next chunk is requested.
+ */
+export interface EventChunk {
+  /** The file's base name. */
+  readonly file: string;
+  readonly buffer: Buffer;
+  readonly start: number;
+  readonly end: number;
+  readonly position: number;
+}
+
+export interface ChunkOptions extends FileSourceOptions {
+  /**
+   * Start at this event offset instead of the second event: the file's
+   * FORMAT_DESCRIPTION (its first event, which governs how the rest decodes)
+   * still comes first, as a chunk of its own.
+   */
+  readonly from?: number;
+}
+
+/**
+ * The events of one binlog file in chunks of whole events, each event's
+ * header checked before it is handed out. The next chunk is read while the
+ * caller works on this one. Breaking out of `for await` closes the file.
+ */
+export async function* readBinlogFileChunks(
+  path: string,
+  options: ChunkOptions = {},
+): AsyncGenerator<EventChunk> {
   const chunkSize = Math.max(options.chunkSize ?? DEFAULT_CHUNK, EVENT_HEADER_LENGTH);
   const file = basename(path);
   const handle = await open(path, 'r').catch((error: NodeJS.ErrnoException) => {
@@ -194,6 +244,8 @@ export async function* readBinlogFileBatches(
       context: { file },
     });
   });
+  // A read still in flight when the caller stops must finish before the file closes.
+  let reading: Promise<number> | undefined;
   try {
     const size = (await handle.stat()).size;
     const magic = Buffer.alloc(4);
@@ -207,119 +259,174 @@ export async function* readBinlogFileBatches(
         },
       );
     }
-    const window: ReadWindow = {
-      buffer: Buffer.allocUnsafe(Math.min(chunkSize, Math.max(size, EVENT_HEADER_LENGTH))),
-      start: 0,
-      end: 0,
-      filePos: 4,
-    };
-    let batch: RawEvent[] = [];
     let position = 4;
-    while (position < size) {
-      // Make sure the whole header, then the whole event, is in the window;
-      // refilling moves bytes, so the batch so far goes out first.
-      if (window.end - window.start < EVENT_HEADER_LENGTH) {
-        if (batch.length > 0) yield batch;
-        batch = [];
-        await fill(handle, window, EVENT_HEADER_LENGTH, size, chunkSize);
-        const available = window.end - window.start;
-        if (available < EVENT_HEADER_LENGTH) {
-          options.onNotice?.({
-            kind: 'truncated',
-            file,
-            position,
-            missingBytes: EVENT_HEADER_LENGTH - available,
-          });
-          return;
-        }
-      }
-      const at = window.start;
-      const length = window.buffer.readUInt32LE(at + 9);
-      if (length < EVENT_HEADER_LENGTH || length > MAX_EVENT_LENGTH) {
-        if (batch.length > 0) yield batch;
+    if (options.from !== undefined && options.from > 4) {
+      const first = await readFirstEvent(handle, file, size, options);
+      if (first === undefined) return;
+      yield first;
+      if (options.from > size) {
         throw new SalvageError(
-          'BINLOG_CORRUPT',
-          `event at ${file}:${position} has an impossible length ${length}`,
+          'BAD_INPUT',
+          `${file} has ${size} bytes: offset ${options.from} is past its end`,
           {
-            context: { file, position },
+            context: { file, position: options.from },
           },
         );
       }
-      if (position + length > size) {
-        if (batch.length > 0) yield batch;
-        batch = [];
-        const nextPosition = window.buffer.readUInt32LE(at + 13);
-        // A file still being written ends in a partial event whose header is consistent with its place.
-        if (nextPosition === position + length || nextPosition === 0) {
-          options.onNotice?.({ kind: 'truncated', file, position, missingBytes: position + length - size });
-          return;
-        }
-        throw new SalvageError(
-          'BINLOG_CORRUPT',
-          `event at ${file}:${position} claims ${length} bytes but the file ends ${size - position} bytes later`,
-          { context: { file, position } },
-        );
-      }
-      if (window.end - window.start < length) {
-        if (batch.length > 0) yield batch;
-        batch = [];
-        await fill(handle, window, length, size, chunkSize);
-      }
-      batch.push({ file, position, bytes: window.buffer.subarray(window.start, window.start + length) });
-      window.start += length;
-      position += length;
-      if (batch.length >= BATCH_EVENTS) {
-        yield batch;
-        batch = [];
-      }
+      position = options.from;
     }
-    if (batch.length > 0) yield batch;
+    const bufferSize = (need: number): number => Math.max(need, Math.min(chunkSize, size - position));
+    let buffer = Buffer.allocUnsafe(bufferSize(EVENT_HEADER_LENGTH));
+    let spare = Buffer.allocUnsafe(buffer.length);
+    // buffer[0..carried) holds bytes of the file from `position` already read.
+    let carried = 0;
+    let next = readInto(handle, buffer, 0, position, size);
+    reading = next;
+    while (true) {
+      const filled = carried + (await next);
+      reading = undefined;
+      const scan = wholeEvents(buffer, filled, position, size, file);
+      const eof = position + filled >= size;
+      if (!eof && scan.failure === undefined) {
+        const rest = filled - scan.end;
+        const claimed = rest >= EVENT_HEADER_LENGTH ? buffer.readUInt32LE(scan.end + 9) : EVENT_HEADER_LENGTH;
+        // An event cut short by the end of the file never needs more room than the file has left.
+        const need = Math.min(claimed, size - position - scan.end);
+        // Grow for an event larger than a chunk; shrink back once such events are past.
+        if (spare.length < need || (spare.length > chunkSize && need <= chunkSize)) {
+          spare = Buffer.allocUnsafe(Math.max(need, chunkSize));
+        }
+        buffer.copy(spare, 0, scan.end, filled);
+        carried = rest;
+        next = readInto(handle, spare, rest, position + filled, size);
+        reading = next;
+      }
+      if (scan.end > 0) yield { file, buffer, start: 0, end: scan.end, position };
+      if (scan.failure !== undefined) throw scan.failure;
+      if (eof) {
+        if (scan.end < filled)
+          reportPartial(buffer, scan.end, filled, position + scan.end, size, file, options);
+        return;
+      }
+      position += scan.end;
+      [buffer, spare] = [spare, buffer];
+    }
   } finally {
+    await reading?.catch(() => undefined);
     await handle.close();
   }
 }
 
-/** The unread bytes of a file held in a reused buffer: `buffer[start..end)` is the file from `filePos`. */
-interface ReadWindow {
-  buffer: Buffer;
-  start: number;
-  end: number;
-  /** File offset of `buffer[end]`: where the next read continues. */
-  filePos: number;
+/** The FORMAT_DESCRIPTION (the event at offset 4) as a chunk of its own. */
+async function readFirstEvent(
+  handle: FileHandle,
+  file: string,
+  size: number,
+  options: FileSourceOptions,
+): Promise<EventChunk | undefined> {
+  const header = Buffer.allocUnsafe(EVENT_HEADER_LENGTH);
+  const got = await readInto(handle, header, 0, 4, size);
+  if (got < EVENT_HEADER_LENGTH) {
+    reportPartial(header, 0, got, 4, size, file, options);
+    return undefined;
+  }
+  const checked = wholeEvents(header, got, 4, size, file);
+  if (checked.failure !== undefined) throw checked.failure;
+  const length = header.readUInt32LE(9);
+  const buffer = Buffer.allocUnsafe(Math.min(length, size - 4));
+  const filled = await readInto(handle, buffer, 0, 4, size);
+  const scan = wholeEvents(buffer, Math.min(filled, length), 4, size, file);
+  if (scan.failure !== undefined) throw scan.failure;
+  if (scan.end === 0) {
+    reportPartial(buffer, 0, filled, 4, size, file, options);
+    return undefined;
+  }
+  return { file, buffer, start: 0, end: scan.end, position: 4 };
 }
 
 /**
- * Moves the unread bytes to the front of the buffer (growing it for an event
- * larger than a chunk) and reads until `need` bytes are there or the file ends.
+ * How far `buffer[0..filled)` (the file from `position`) holds whole events,
+ * and the error that stops it there when an event's header is impossible.
  */
-async function fill(
-  handle: FileHandle,
-  w: ReadWindow,
-  need: number,
+function wholeEvents(
+  buffer: Buffer,
+  filled: number,
+  position: number,
   size: number,
-  chunk: number,
-): Promise<void> {
-  const unread = w.end - w.start;
-  // Grow for an event larger than a chunk; shrink back once such events are past.
-  const wanted = Math.max(need, chunk);
-  if (need > w.buffer.length || (w.buffer.length > chunk && wanted === chunk && unread <= chunk)) {
-    const next = Buffer.allocUnsafe(Math.max(wanted, unread));
-    w.buffer.copy(next, 0, w.start, w.end);
-    w.buffer = next;
-  } else if (w.start > 0) {
-    w.buffer.copyWithin(0, w.start, w.end);
+  file: string,
+): { end: number; failure?: SalvageError } {
+  let at = 0;
+  while (filled - at >= EVENT_HEADER_LENGTH) {
+    const length = buffer.readUInt32LE(at + 9);
+    if (length < EVENT_HEADER_LENGTH || length > MAX_EVENT_LENGTH) {
+      const where = position + at;
+      return {
+        end: at,
+        failure: new SalvageError(
+          'BINLOG_CORRUPT',
+          `event at ${file}:${where} has an impossible length ${length}`,
+          {
+            context: { file, position: where },
+          },
+        ),
+      };
+    }
+    if (position + at + length > size) {
+      const where = position + at;
+      const nextPosition = buffer.readUInt32LE(at + 13);
+      // A file still being written ends in a partial event whose header is consistent with its place.
+      if (nextPosition === where + length || nextPosition === 0) return { end: at };
+      return {
+        end: at,
+        failure: new SalvageError(
+          'BINLOG_CORRUPT',
+          `event at ${file}:${where} claims ${length} bytes but the file ends ${size - where} bytes later`,
+          { context: { file, position: where } },
+        ),
+      };
+    }
+    if (at + length > filled) break;
+    at += length;
   }
-  w.start = 0;
-  w.end = unread;
-  while (w.end < w.buffer.length && w.filePos < size) {
+  return { end: at };
+}
+
+/** The file ends inside an event: everything before it was read, and the caller is told. */
+function reportPartial(
+  buffer: Buffer,
+  at: number,
+  filled: number,
+  position: number,
+  size: number,
+  file: string,
+  options: FileSourceOptions,
+): void {
+  const available = filled - at;
+  const missingBytes =
+    available < EVENT_HEADER_LENGTH
+      ? EVENT_HEADER_LENGTH - available
+      : position + buffer.readUInt32LE(at + 9) - size;
+  options.onNotice?.({ kind: 'truncated', file, position, missingBytes });
+}
+
+/** Reads into `buffer` from `offset` until it is full or the file ends; the number of bytes read. */
+async function readInto(
+  handle: FileHandle,
+  buffer: Buffer,
+  offset: number,
+  filePos: number,
+  size: number,
+): Promise<number> {
+  let total = 0;
+  while (offset + total < buffer.length && filePos + total < size) {
     const { bytesRead } = await handle.read(
-      w.buffer,
-      w.end,
-      Math.min(w.buffer.length - w.end, size - w.filePos),
-      w.filePos,
+      buffer,
+      offset + total,
+      Math.min(buffer.length - offset - total, size - filePos - total),
+      filePos + total,
     );
     if (bytesRead === 0) break;
-    w.end += bytesRead;
-    w.filePos += bytesRead;
+    total += bytesRead;
   }
+  return total;
 }

@@ -81,7 +81,7 @@ export function registerUndo(program: Command): void {
     await withConnection(target, async (conn) => {
       const planned = await planUndo({
         gtids,
-        source: changes(),
+        binlog: binlogSelection(flags) ?? { server: target, until: 'end' },
         conn,
         onConflict: flags.onConflict,
       }).catch((error: unknown) => {

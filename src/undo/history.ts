@@ -1,0 +1,366 @@
+/**
+ * What the undo needs of each row the bad transactions changed, from one
+ * pass over the binlog: the row as it was before the first bad change, as
+ * the last one left it, whether the bad changes in between follow on from
+ * each other (nothing else wrote the row between them), and the other
+ * transactions that wrote it since. Row images stay bytes, compared as
+ * bytes; only those two images per row are ever decoded, so the pass costs
+ * little more than reading the binlog and holds one row's worth per row.
+ *
+ * Tables where the order and number of statements matter (foreign keys,
+ * triggers, unique keys besides the one that addresses rows, no key at all)
+ * and tables whose bad changes moved a row's key are "stepwise": their
+ * changes are undone one by one, newest first, from a second pass.
+ */
+import {
+  type BinlogEvent,
+  Bitmap,
+  ByteReader,
+  decodeRowImage,
+  type ImageSpans,
+  imageSpans,
+  type RowImage,
+  type RowsEvent,
+  rowsReader,
+  skipImage,
+  type TableMapDetails,
+  TransactionAssembler,
+} from '../binlog/index.js';
+import {
+  type BadTransaction,
+  classifyStatement,
+  identityColumns,
+  refuseMissingTransactions,
+  type SchemaChange,
+  sameValue,
+  type TableFacts,
+} from '../impact/index.js';
+
+/** One row image as the binlog holds it, with what decodes it. */
+export interface StoredImage {
+  readonly bytes: Buffer;
+  readonly map: TableMapDetails;
+  readonly present: RowsEvent['present'];
+}
+
+/** One row of a table undone row by row. */
+export interface RowHistory {
+  readonly table: TableFacts;
+  /** The bad transaction that changed the row first. */
+  readonly firstGtid: string;
+  /** The row before its first bad change; undefined when that change inserted it. */
+  readonly before: StoredImage | undefined;
+  /** The bad transaction that changed the row last, and that change's place among all bad row changes. */
+  lastGtid: string;
+  lastSequence: number;
+  /** The row as its last bad change left it; undefined when that change deleted it. */
+  after: StoredImage | undefined;
+  /** How many bad row changes it went through. */
+  changes: number;
+  /** Something else wrote the row between two of its bad changes: an image did not follow on. */
+  interleaved: boolean;
+  /** Transactions other than the bad ones that wrote the row after its first bad change, in order. */
+  readonly later: string[];
+}
+
+export interface RowHistories {
+  readonly transactions: readonly BadTransaction[];
+  readonly schemaChanges: readonly SchemaChange[];
+  /** The rows of the tables undone row by row, in the order first changed. */
+  readonly rows: readonly RowHistory[];
+  /** Tables (`db.table`) whose changes are undone one by one, and why. */
+  readonly stepwise: ReadonlyMap<string, string>;
+  /** Bad row changes in all. */
+  readonly changes: number;
+  /** Transactions read after the first bad one, other than bad ones. */
+  readonly laterTransactions: number;
+}
+
+export interface HistoryOptions {
+  readonly gtids: readonly string[];
+  /** The binlog from the first bad transaction (or earlier) to the present. */
+  readonly events: AsyncIterable<readonly BinlogEvent[]>;
+  /** The facts of a table; called once per table. */
+  readonly tableFacts: (map: TableMapDetails) => Promise<TableFacts>;
+  /** Why the table's changes must be undone one by one (a trigger, say); undefined when row by row is exact. */
+  readonly stepwiseReason: (table: TableFacts) => Promise<string | undefined>;
+}
+
+/** A table as the pass sees it: its facts, and how its rows are keyed in the history map. */
+interface TableState {
+  readonly facts: TableFacts;
+  readonly prefix: string;
+  readonly identity: readonly number[];
+  readonly before: ImageSpans;
+  readonly after: ImageSpans;
+  /** Every column present: the images kept are full ones (an event's own bitmap points into the read buffer). */
+  readonly full: Bitmap;
+}
+
+/** Reads the bad transactions' row histories; GTID_NOT_FOUND when one is missing. */
+export async function traceRowHistories(options: HistoryOptions): Promise<RowHistories> {
+  const wanted = new Set(options.gtids);
+  const transactions = new Map<string, { gtid: string; file: string; position: number; rows: number }>();
+  const schemaChanges: SchemaChange[] = [];
+  const histories = new Map<string, RowHistory>();
+  const tables = new Map<string, TableState>();
+  const stepwise = new Map<string, string>();
+  const assembler = new TransactionAssembler(false);
+  let sequence = 0;
+  let laterTransactions = 0;
+  let lastLater = '';
+
+  const tableOf = async (map: TableMapDetails): Promise<TableState> => {
+    const name = `${map.database}.${map.table}`;
+    const known = tables.get(name);
+    // A map of another shape is checked against the live table again (and refused when they differ).
+    if (known !== undefined && known.facts.columns.length === map.columns.length) return known;
+    const facts = await options.tableFacts(map);
+    const reason = facts.address.kind === 'row' ? 'it has no key' : await options.stepwiseReason(facts);
+    if (reason !== undefined) stepwise.set(name, reason);
+    const state: TableState = {
+      facts,
+      prefix: `${tables.size}:`,
+      identity: identityColumns(facts),
+      before: imageSpans(map.columns.length),
+      after: imageSpans(map.columns.length),
+      full: new Bitmap(new Uint8Array((map.columns.length + 7) >>> 3).fill(0xff), map.columns.length),
+    };
+    tables.set(name, state);
+    return state;
+  };
+
+  for await (const batch of options.events) {
+    for (const event of batch) {
+      // A DDL outside BEGIN...COMMIT closes its transaction when pushed: take its GTID first.
+      const open = assembler.current?.gtid ?? '';
+      assembler.push(event, 0);
+      const gtid = assembler.current?.gtid ?? open;
+      const bad = wanted.has(gtid);
+      if (!bad && transactions.size === 0) continue;
+      if (bad) {
+        let transaction = transactions.get(gtid);
+        if (transaction === undefined) {
+          transaction = { gtid, file: event.header.file, position: event.header.position, rows: 0 };
+          transactions.set(gtid, transaction);
+        }
+        if (event.kind === 'query' && !/^\s*(BEGIN|COMMIT|ROLLBACK)\s*$/i.test(event.query)) {
+          const found = classifyStatement(gtid, event.schema, event.query);
+          if (found) schemaChanges.push(found);
+        }
+        if (event.kind !== 'rows') continue;
+        const map = event.table as TableMapDetails;
+        const name = `${map.database}.${map.table}`;
+        const known = tables.get(name);
+        const table =
+          known !== undefined && known.facts.columns.length === map.columns.length
+            ? known
+            : await tableOf(map);
+        if (!stepwise.has(name)) {
+          const reason = netRefusal(event, table);
+          if (reason !== undefined) stepwise.set(name, reason);
+        }
+        const counted = stepwise.has(name)
+          ? countRows(event)
+          : recordBadRows(event, table, gtid, sequence, histories, stepwise);
+        transaction.rows += counted;
+        sequence += counted;
+        continue;
+      }
+      if (gtid !== lastLater) {
+        laterTransactions++;
+        lastLater = gtid;
+      }
+      if (event.kind !== 'rows') continue;
+      const map = event.table as TableMapDetails;
+      const table = tables.get(`${map.database}.${map.table}`);
+      if (table === undefined || table.facts.columns.length !== map.columns.length) continue;
+      recordLaterRows(event, table, gtid || '(no GTID)', histories);
+    }
+  }
+  refuseMissingTransactions(options.gtids, transactions);
+  const rows = [...histories.values()].filter((h) => !stepwise.has(`${h.table.schema}.${h.table.table}`));
+  return {
+    transactions: [...transactions.values()],
+    schemaChanges,
+    rows,
+    stepwise,
+    changes: sequence,
+    laterTransactions,
+  };
+}
+
+/** Why a rows event cannot be undone row by row from its bytes; undefined when it can. */
+function netRefusal(event: RowsEvent, table: TableState): string | undefined {
+  const columns = table.facts.columns.length;
+  if (event.partial) return 'partial JSON updates';
+  // Partial images (binlog_row_image MINIMAL or NOBLOB) are refused by the stepwise pass, which names the columns.
+  if (event.present.count() !== columns) return 'partial row images';
+  if (event.presentAfter !== undefined && event.presentAfter.count() !== columns) return 'partial row images';
+  return undefined;
+}
+
+/** Adds each row change of a bad rows event to its row's history; the number of rows. */
+function recordBadRows(
+  event: RowsEvent,
+  table: TableState,
+  gtid: string,
+  firstSequence: number,
+  histories: Map<string, RowHistory>,
+  stepwise: Map<string, string>,
+): number {
+  const r = rowsReader(event);
+  const rows = event.rows;
+  const map = event.table as TableMapDetails;
+  const columns = map.columns;
+  const present = event.present;
+  const shown = event.presentAfter ?? present;
+  const count = present.count();
+  const shownCount = shown.count();
+  let sequence = firstSequence;
+  while (r.remaining > 0) {
+    let beforeStart = -1;
+    let beforeEnd = -1;
+    let afterStart = -1;
+    let afterEnd = -1;
+    if (event.op !== 'insert') {
+      beforeStart = r.pos;
+      skipImage(r, columns, present, count, table.before);
+      beforeEnd = r.pos;
+    }
+    if (event.op !== 'delete') {
+      afterStart = r.pos;
+      skipImage(r, columns, shown, shownCount, table.after);
+      afterEnd = r.pos;
+    }
+    const key = beforeStart >= 0 ? rowKeyOf(rows, table.before, table) : rowKeyOf(rows, table.after, table);
+    if (beforeStart >= 0 && afterStart >= 0 && rowKeyOf(rows, table.after, table) !== key) {
+      // The row moved to another key: undoing it row by row could clash with the row now holding
+      // its old key, so the table goes stepwise (the reverse of the actual order never clashes).
+      stepwise.set(`${table.facts.schema}.${table.facts.table}`, 'a bad change moved a row to another key');
+      return countRest(r, event, sequence - firstSequence + 1);
+    }
+    const after = afterStart >= 0 ? storedImage(rows, afterStart, afterEnd, map, table.full) : undefined;
+    const history = histories.get(key);
+    if (history === undefined) {
+      histories.set(key, {
+        table: table.facts,
+        firstGtid: gtid,
+        before: beforeStart >= 0 ? storedImage(rows, beforeStart, beforeEnd, map, table.full) : undefined,
+        lastGtid: gtid,
+        lastSequence: sequence,
+        after,
+        changes: 1,
+        interleaved: false,
+        later: [],
+      });
+    } else {
+      const follows =
+        beforeStart < 0
+          ? history.after === undefined
+          : history.after !== undefined &&
+            sameImage(history.after, rows, beforeStart, beforeEnd, map, table.full);
+      if (!follows) history.interleaved = true;
+      history.lastGtid = gtid;
+      history.lastSequence = sequence;
+      history.after = after;
+      history.changes++;
+    }
+    sequence++;
+  }
+  return sequence - firstSequence;
+}
+
+/** Notes a later transaction on the histories of the rows it writes. */
+function recordLaterRows(
+  event: RowsEvent,
+  table: TableState,
+  gtid: string,
+  histories: Map<string, RowHistory>,
+): void {
+  const r = rowsReader(event);
+  const map = event.table as TableMapDetails;
+  const present = event.present;
+  const shown = event.presentAfter ?? present;
+  const count = present.count();
+  const shownCount = shown.count();
+  const note = (key: string): void => {
+    const history = histories.get(key);
+    if (history !== undefined && history.later.at(-1) !== gtid) history.later.push(gtid);
+  };
+  while (r.remaining > 0) {
+    if (event.op !== 'insert') {
+      skipImage(r, map.columns, present, count, table.before);
+      note(rowKeyOf(event.rows, table.before, table));
+    }
+    if (event.op !== 'delete') {
+      skipImage(r, map.columns, shown, shownCount, table.after);
+      note(rowKeyOf(event.rows, table.after, table));
+    }
+  }
+}
+
+function countRows(event: RowsEvent): number {
+  return countRest(rowsReader(event), event, 0);
+}
+
+/** Counts the rows left in a rows event (plus `counted` already seen), skipping their bytes. */
+function countRest(r: ByteReader, event: RowsEvent, counted: number): number {
+  const map = event.table as TableMapDetails;
+  const count = event.present.count();
+  const afterCount = event.presentAfter?.count() ?? 0;
+  let rows = counted;
+  while (r.remaining > 0) {
+    skipImage(r, map.columns, event.present, count);
+    if (event.presentAfter !== undefined) skipImage(r, map.columns, event.presentAfter, afterCount);
+    rows++;
+  }
+  return rows;
+}
+
+/**
+ * The row's identity as a map key: the table, then the bytes of each key
+ * column's value (length prefix included, so the pieces cannot run together).
+ */
+function rowKeyOf(rows: Buffer, spans: ImageSpans, table: TableState): string {
+  let key = table.prefix;
+  for (const index of table.identity) {
+    const start = spans[2 * index] as number;
+    // U+0100 is no latin1 byte: a NULL (or absent) key part never equals a value.
+    key += start < 0 ? '\u0100' : rows.toString('latin1', start, spans[2 * index + 1]);
+  }
+  return key;
+}
+
+function storedImage(
+  rows: Buffer,
+  start: number,
+  end: number,
+  map: TableMapDetails,
+  present: RowsEvent['present'],
+): StoredImage {
+  const bytes = Buffer.allocUnsafe(end - start);
+  rows.copy(bytes, 0, start, end);
+  return { bytes, map, present };
+}
+
+/** True when the stored image and `rows[start..end)` hold the same row. */
+function sameImage(
+  stored: StoredImage,
+  rows: Buffer,
+  start: number,
+  end: number,
+  map: TableMapDetails,
+  present: RowsEvent['present'],
+): boolean {
+  // Under one TABLE_MAP equal rows have equal bytes; across maps (a table re-mapped) compare values.
+  if (stored.map === map) return rows.compare(stored.bytes, 0, stored.bytes.length, start, end) === 0;
+  const a = decodeStored(stored);
+  const b = decodeRowImage(new ByteReader(rows, start, end), map, present);
+  return a.length === b.length && a.every((value, i) => sameValue(value, b[i]));
+}
+
+/** The values of a stored image. */
+export function decodeStored(image: StoredImage): RowImage {
+  return decodeRowImage(new ByteReader(image.bytes, 0, image.bytes.length), image.map, image.present);
+}
