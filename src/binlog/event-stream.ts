@@ -42,6 +42,11 @@ export interface EventStreamOptions {
    * checksums are verified but they are not decoded or delivered.
    */
   readonly ignore?: ReadonlySet<number>;
+  /**
+   * Event types decoded and applied (a TABLE_MAP still binds the rows
+   * events after it) but not delivered, for callers that never look at them.
+   */
+  readonly quiet?: ReadonlySet<number>;
 }
 
 /** Distinct TABLE_MAP bodies remembered (the cache starts over beyond this). */
@@ -148,6 +153,7 @@ export type PositionalDecoder = (
 export function eventDecoderAt(options: EventStreamOptions): PositionalDecoder {
   const verify = options.verify ?? true;
   const ignore = options.ignore;
+  const quiet = options.quiet;
   const strict = options.strict ?? false;
   let format: BinlogFormat = DEFAULT_FORMAT;
   let tables = new Map<number, TableMapDetails>();
@@ -260,6 +266,16 @@ export function eventDecoderAt(options: EventStreamOptions): PositionalDecoder {
    * shares the TableMapDetails decoded before instead of decoding it again.
    */
   let tableMaps = new Map<number, { body: Buffer; table: TableMapDetails }>();
+  /** The table an event's TABLE_MAP body was decoded to before, when it is byte for byte the same body. */
+  const knownTableMap = (bytes: Buffer, start: number, end: number): TableMapDetails | undefined => {
+    const bodyEnd = end - (format.checksum ? 4 : 0);
+    const bodyStart = start + EVENT_HEADER_LENGTH;
+    if (bodyEnd < bodyStart + 6) return undefined;
+    const known = tableMaps.get(bytes.readUIntLE(bodyStart, 6));
+    return known !== undefined && known.body.compare(bytes, bodyStart, bodyEnd) === 0
+      ? known.table
+      : undefined;
+  };
   const decodeTableMapOnce = (
     bytes: Buffer,
     start: number,
@@ -268,17 +284,14 @@ export function eventDecoderAt(options: EventStreamOptions): PositionalDecoder {
   ): BinlogEvent => {
     const bodyEnd = end - (format.checksum ? 4 : 0);
     const bodyStart = start + EVENT_HEADER_LENGTH;
-    if (bodyEnd >= bodyStart + 6) {
-      const key = bytes.readUIntLE(bodyStart, 6);
-      const known = tableMaps.get(key);
-      if (known !== undefined && known.body.compare(bytes, bodyStart, bodyEnd) === 0) {
-        const header = decodeEventHeader(
-          new ByteReader(bytes, start, bodyEnd, where),
-          where.file,
-          where.position,
-        );
-        return { kind: 'table-map', header, table: known.table };
-      }
+    const known = knownTableMap(bytes, start, end);
+    if (known !== undefined) {
+      const header = decodeEventHeader(
+        new ByteReader(bytes, start, bodyEnd, where),
+        where.file,
+        where.position,
+      );
+      return { kind: 'table-map', header, table: known };
     }
     const event = decodeEvent(bytes, start, end, format, format.checksum, where);
     if (event.kind === 'table-map' && bodyEnd >= bodyStart + 6) {
@@ -306,13 +319,23 @@ export function eventDecoderAt(options: EventStreamOptions): PositionalDecoder {
       if (verify && format.checksum) verifyChecksum(bytes, start, end, false, where);
       return;
     }
+    const quietly = quiet?.has(type) === true;
+    if (quietly && type === EventType.TABLE_MAP) {
+      const known = knownTableMap(bytes, start, end);
+      if (known !== undefined) {
+        if (verify && format.checksum) verifyChecksum(bytes, start, end, false, where);
+        tables.set(known.tableId, completeTable(known, file, position));
+        return;
+      }
+    }
     const event =
       type === EventType.TABLE_MAP
         ? decodeTableMapOnce(bytes, start, end, where)
         : decodeEvent(bytes, start, end, format, format.checksum && !isFde, where);
     const checked = event.kind === 'format-description' ? event.checksumAlgorithm === 1 : format.checksum;
     if (verify && checked) verifyChecksum(bytes, start, end, isFde, where);
-    out.push(admit(event));
+    const admitted = admit(event);
+    if (!quietly) out.push(admitted);
     if (event.kind === 'rows' && event.flags & RowsEventFlag.STMT_END) tables.clear();
     if (event.kind === 'transaction-payload') {
       const inner = event.events;
@@ -355,7 +378,7 @@ export function eventDecoderAt(options: EventStreamOptions): PositionalDecoder {
  * CRC with LOG_EVENT_BINLOG_IN_USE_F cleared (the flag is reset when the file
  * is closed, without rewriting the checksum), so that variant also passes.
  */
-function verifyChecksum(
+export function verifyChecksum(
   bytes: Buffer,
   start: number,
   end: number,

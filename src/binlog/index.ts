@@ -3,6 +3,7 @@
  * server) as decoded events, transactions and row changes, all streamed.
  */
 import type { ConnectTarget } from '../mysql/index.js';
+import { verifyChecksumsAside } from './checksums.js';
 import {
   decodeEventBatches,
   decodeEventChunks,
@@ -147,6 +148,9 @@ async function* singletons<T>(items: AsyncIterable<T>): AsyncGenerator<T[]> {
  * nothing before it is decoded or even copied (each file's
  * FORMAT_DESCRIPTION aside), and none of them found is an empty stream; from
  * a server, the stream starts where `input` says and the caller skips.
+ * From files the checksums are verified on a second thread: a damaged event
+ * fails the stream at its end (or at the next batch once found), so callers
+ * must act only on a stream read to its end.
  */
 export async function* readBinlogFrom(
   input: BinlogInput,
@@ -160,7 +164,23 @@ export async function* readBinlogFrom(
   const files = await resolveBinlogFiles(input);
   const start = await findTransactionStart(files, gtids);
   if (start === undefined) return;
-  yield* decodeEventChunks(chunksFrom(files.slice(start.fileIndex), start.position, options), options);
+  const range = files.slice(start.fileIndex);
+  const aside =
+    options.verify === false ? undefined : verifyChecksumsAside({ files: range, from: start.position });
+  let failure: unknown;
+  aside?.done.catch((error: unknown) => {
+    failure = error;
+  });
+  try {
+    const decoding = { ...options, verify: aside === undefined && options.verify !== false };
+    for await (const batch of decodeEventChunks(chunksFrom(range, start.position, options), decoding)) {
+      if (failure !== undefined) throw failure;
+      yield batch;
+    }
+    await aside?.done;
+  } finally {
+    await aside?.stop();
+  }
 }
 
 async function* chunksFrom(

@@ -18,6 +18,23 @@ export async function queryRows(
   }
 }
 
+/** A result row as the server sent it: each value's text-protocol bytes, null for NULL. */
+export type RawRow = (Buffer | null)[];
+
+/**
+ * Rows of a statement with nothing decoded: every value as the bytes the
+ * server sent (text protocol: numbers and dates as text, strings in the
+ * results charset, binary strings as they are), for byte-exact comparisons.
+ */
+export async function queryRawRows(conn: Connection, sql: string): Promise<RawRow[]> {
+  try {
+    const [rows] = await conn.query({ sql, rowsAsArray: true, typeCast: (field) => field.buffer() });
+    return rows as unknown as RawRow[];
+  } catch (error) {
+    throw serverError(error, sql);
+  }
+}
+
 /** The server's numeric error of a failed statement (e.g. 1227 access denied, 1381 no binary logging). */
 export function serverErrno(error: unknown): number | undefined {
   const cause = error instanceof SalvageError ? error.cause : error;

@@ -24,7 +24,6 @@ import {
   rowsReader,
   skipImage,
   type TableMapDetails,
-  TransactionAssembler,
 } from '../binlog/index.js';
 import {
   type BadTransaction,
@@ -78,7 +77,10 @@ export interface RowHistories {
 
 export interface HistoryOptions {
   readonly gtids: readonly string[];
-  /** The binlog from the first bad transaction (or earlier) to the present. */
+  /**
+   * The binlog from the first bad transaction (or earlier) to the present;
+   * only GTID, QUERY and rows events are looked at.
+   */
   readonly events: AsyncIterable<readonly BinlogEvent[]>;
   /** The facts of a table; called once per table. */
   readonly tableFacts: (map: TableMapDetails) => Promise<TableFacts>;
@@ -105,10 +107,8 @@ export async function traceRowHistories(options: HistoryOptions): Promise<RowHis
   const histories = new Map<string, RowHistory>();
   const tables = new Map<string, TableState>();
   const stepwise = new Map<string, string>();
-  const assembler = new TransactionAssembler(false);
   let sequence = 0;
   let laterTransactions = 0;
-  let lastLater = '';
 
   const tableOf = async (map: TableMapDetails): Promise<TableState> => {
     const name = `${map.database}.${map.table}`;
@@ -130,20 +130,26 @@ export async function traceRowHistories(options: HistoryOptions): Promise<RowHis
     return state;
   };
 
+  let gtid = '';
+  let transaction: { gtid: string; file: string; position: number; rows: number } | undefined;
   for await (const batch of options.events) {
     for (const event of batch) {
-      // A DDL outside BEGIN...COMMIT closes its transaction when pushed: take its GTID first.
-      const open = assembler.current?.gtid ?? '';
-      assembler.push(event, 0);
-      const gtid = assembler.current?.gtid ?? open;
-      const bad = wanted.has(gtid);
-      if (!bad && transactions.size === 0) continue;
-      if (bad) {
-        let transaction = transactions.get(gtid);
-        if (transaction === undefined) {
-          transaction = { gtid, file: event.header.file, position: event.header.position, rows: 0 };
-          transactions.set(gtid, transaction);
+      // Every event up to the next GTID event belongs to this one's transaction.
+      if (event.kind === 'gtid' || event.kind === 'mariadb-gtid') {
+        gtid = event.gtid ?? '';
+        transaction = undefined;
+        if (wanted.has(gtid)) {
+          transaction = transactions.get(gtid);
+          if (transaction === undefined) {
+            transaction = { gtid, file: event.header.file, position: event.header.position, rows: 0 };
+            transactions.set(gtid, transaction);
+          }
+        } else if (transactions.size > 0) {
+          laterTransactions++;
         }
+        continue;
+      }
+      if (transaction !== undefined) {
         if (event.kind === 'query' && !/^\s*(BEGIN|COMMIT|ROLLBACK)\s*$/i.test(event.query)) {
           const found = classifyStatement(gtid, event.schema, event.query);
           if (found) schemaChanges.push(found);
@@ -167,11 +173,7 @@ export async function traceRowHistories(options: HistoryOptions): Promise<RowHis
         sequence += counted;
         continue;
       }
-      if (gtid !== lastLater) {
-        laterTransactions++;
-        lastLater = gtid;
-      }
-      if (event.kind !== 'rows') continue;
+      if (event.kind !== 'rows' || transactions.size === 0) continue;
       const map = event.table as TableMapDetails;
       const table = tables.get(`${map.database}.${map.table}`);
       if (table === undefined || table.facts.columns.length !== map.columns.length) continue;

@@ -75,6 +75,60 @@ export function keyMatch(table: TableFacts, column: ColumnFacts, value: Value | 
   return v === null ? `${name} IS NULL` : `${name} = ${plainLiteral(column, v)}`;
 }
 
+/** The literal a key condition compares `column` with (`col = literal`, `col IN (...)`). */
+export function keyLiteral(table: TableFacts, column: ColumnFacts, value: Value | undefined): string {
+  return plainLiteral(column, exactValue(table, column, value));
+}
+
+/** What the guard reads of a column: text as its stored bytes (no conversion to the results charset). */
+export function liveColumn(column: ColumnFacts): string {
+  return column.charset === undefined ? quotedName(column) : `CAST(${quotedName(column)} AS BINARY)`;
+}
+
+const LIVE_INTEGERS = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'bigint']);
+const LIVE_TEXT_FORMS = new Set(['decimal', 'date', 'time', 'datetime', 'timestamp', 'year']);
+const UTF8 = /^utf8/;
+
+/**
+ * The bytes the server sends for `value` in `column` as liveColumn reads it
+ * (text protocol, time_zone '+00:00'), for types whose form is one-to-one
+ * with the value, so equal bytes mean an equal value: integers, DECIMAL and
+ * temporal text, strings and binary strings as stored bytes, geometry.
+ * null for NULL; undefined when there is no such form here (FLOAT and
+ * DOUBLE print rounded, BIT, JSON...): only the server can compare those.
+ */
+export function liveForm(
+  table: TableFacts,
+  column: ColumnFacts,
+  value: Value | undefined,
+): Buffer | null | undefined {
+  if (
+    value === undefined ||
+    (value !== null && typeof value === 'object' && !(value instanceof Uint8Array))
+  ) {
+    return undefined;
+  }
+  const v = exactValue(table, column, value);
+  if (v === null) return null;
+  const type = column.dataType;
+  if (LIVE_INTEGERS.has(type) || LIVE_TEXT_FORMS.has(type)) {
+    if (type === 'year' && typeof v === 'number') return Buffer.from(String(v).padStart(4, '0'), 'latin1');
+    return typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint'
+      ? Buffer.from(String(v), 'latin1')
+      : undefined;
+  }
+  if (type === 'json' || type === 'bit' || type === 'float' || type === 'double') return undefined;
+  if (v instanceof Uint8Array) {
+    const bytes = column.charset === undefined && !GEOMETRY_DATA_TYPES.has(type) ? padBinary(column, v) : v;
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  if (typeof v !== 'string' || column.charset === undefined) return undefined;
+  if (UTF8.test(column.charset)) return Buffer.from(v, 'utf8');
+  // Other charsets agree with ASCII on ASCII text; anything else would need that charset's encoder.
+  for (let i = 0; i < v.length; i++) if (v.charCodeAt(i) > 0x7f) return undefined;
+  return Buffer.from(v, 'latin1');
+}
+
 type Exact = null | number | bigint | string | Uint8Array;
 
 /** The value, checked to be writable exactly; unsigned integers the reader saw as signed are corrected. */

@@ -36,8 +36,9 @@ import {
 } from '../impact/index.js';
 import { type Connection, queryRows } from '../mysql/index.js';
 import { type Lookup, lookupEach } from './batch.js';
+import { exactLookup, isUnchanged, rowsUnchanged } from './guard.js';
 import { decodeStored, type RowHistory, traceRowHistories } from './history.js';
-import { keyMatch, quotedName } from './literal.js';
+import { keyMatch, quotedName, SESSION_SETUP } from './literal.js';
 import { compensate, keyCondition, rowCondition, type UndoStatement } from './statements.js';
 
 export type ConflictPolicy = 'skip' | 'abort' | 'force';
@@ -95,10 +96,17 @@ export interface UndoPlan {
 /** Row key (impact's rowKey) → later transactions that wrote the row. */
 type LaterWrites = ReadonlyMap<string, readonly string[]>;
 
-/** MariaDB's ANNOTATE_ROWS and MySQL's ROWS_QUERY: statement text for people, never read by the undo. */
-const ANNOTATIONS: ReadonlySet<number> = new Set([EventType.ANNOTATE_ROWS, EventType.ROWS_QUERY]);
+/**
+ * Events the row histories never look at: statement text for people
+ * (ANNOTATE_ROWS, ROWS_QUERY) and commits (the next GTID event starts the
+ * next transaction). TABLE_MAPs only bind the rows events after them.
+ */
+const UNREAD: ReadonlySet<number> = new Set([EventType.ANNOTATE_ROWS, EventType.ROWS_QUERY, EventType.XID]);
+const BINDING_ONLY: ReadonlySet<number> = new Set([EventType.TABLE_MAP]);
 
 export async function planUndo(options: UndoOptions): Promise<UndoPlan> {
+  // The guard compares TIMESTAMPs as the statements will: in UTC.
+  for (const setup of SESSION_SETUP) await options.conn.query(setup);
   const facts = new Map<string, Promise<TableFacts>>();
   const tableFacts = (map: TableMapDetails | ChangedRow['table']): Promise<TableFacts> => {
     const key = `${map.database}.${map.table}:${map.columns.length}`;
@@ -111,7 +119,11 @@ export async function planUndo(options: UndoOptions): Promise<UndoPlan> {
   };
   const history = await traceRowHistories({
     gtids: options.gtids,
-    events: readBinlogFrom(options.binlog, new Set(options.gtids), { strict: true, ignore: ANNOTATIONS }),
+    events: readBinlogFrom(options.binlog, new Set(options.gtids), {
+      strict: true,
+      ignore: UNREAD,
+      quiet: BINDING_ONLY,
+    }),
     tableFacts,
     stepwiseReason: (table) => stepwiseReason(options.conn, table),
   });
@@ -276,14 +288,14 @@ async function checkChains(
   const keyed = chains.filter(
     (c) => c.statements[0] !== undefined && c.statements[0].table.address.kind !== 'row',
   );
-  const found = await lookupEach(
+  const unchanged = await rowsUnchanged(
     conn,
-    keyed.map((c) => guardLookup(c.statements[0] as UndoStatement)),
+    keyed.map((c) => c.statements[0] as UndoStatement),
   );
   for (const [index, chain] of keyed.entries()) {
     const first = chain.statements[0] as UndoStatement;
-    if (isUnchanged(first, found[index]?.[0]) && !interleaved.has(chain)) continue;
-    const lookup = guardLookup(first);
+    if (unchanged[index] && !interleaved.has(chain)) continue;
+    const lookup = exactLookup(first);
     const [row] = await queryRows(conn, `SELECT ${lookup.what}, t.* FROM ${lookup.from}`);
     if (isUnchanged(first, row) && !interleaved.has(chain)) continue;
     const identity = (first.expect ?? first.restore) as NonNullable<UndoStatement['expect']>;
@@ -295,22 +307,6 @@ async function checkChains(
       later,
     );
   }
-}
-
-/** The row a keyed statement addresses, and whether it holds exactly the bad after-image. */
-function guardLookup(first: UndoStatement): Lookup {
-  const table = first.table;
-  const identity = (first.expect ?? first.restore) as NonNullable<UndoStatement['expect']>;
-  const guard = first.expect ? rowCondition(table, first.expect, 'guarded') : 'FALSE';
-  return {
-    what: `(${guard}) AS salvage_unchanged`,
-    from: `${quotedName(table)} t WHERE ${keyCondition(table, identity)} LIMIT 1`,
-  };
-}
-
-/** Unchanged: the row holds the after-image, or (undoing a delete) there is no row. */
-function isUnchanged(first: UndoStatement, row: Record<string, unknown> | undefined): boolean {
-  return first.expect ? row !== undefined && Number(row.salvage_unchanged) === 1 : row === undefined;
 }
 
 async function checkDuplicates(conn: Connection, chains: RowUndo[], later: LaterWrites): Promise<void> {

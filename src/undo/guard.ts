@@ -1,0 +1,169 @@
+/**
+ * The conflict guard before anything runs: does each row still hold exactly
+ * what the bad changes left (or, for a row they deleted, is it still gone)?
+ *
+ * Rows are read by key, a few thousand per query, and compared here with
+ * the after-images, byte for byte in the form the server sends them
+ * (liveForm): for those types equal bytes mean an equal value, so a match
+ * is proof. Every row this cannot settle (a difference, a FLOAT column, a
+ * key the server matched by collation) is asked of the server with the
+ * same exact condition the statement carries, a few hundred per query.
+ */
+import type { ColumnFacts, TableFacts } from '../impact/index.js';
+import { type Connection, queryRawRows, type RawRow } from '../mysql/index.js';
+import { type Lookup, lookupEach } from './batch.js';
+import { keyLiteral, liveColumn, liveForm, quotedName } from './literal.js';
+import { keyCondition, rowCondition, type UndoStatement } from './statements.js';
+
+/** Keys per query of the fast path, and its query size, well under the smallest usual max_allowed_packet. */
+const KEYS_PER_QUERY = 2000;
+const MAX_QUERY_CHARS = 512 * 1024;
+
+/** For each statement (the newest of its row), whether its row is as the bad changes left it. */
+export async function rowsUnchanged(conn: Connection, firsts: readonly UndoStatement[]): Promise<boolean[]> {
+  const unchanged: (boolean | undefined)[] = firsts.map(() => undefined);
+  const byTable = new Map<TableFacts, number[]>();
+  for (const [index, statement] of firsts.entries()) {
+    const list = byTable.get(statement.table);
+    if (list === undefined) byTable.set(statement.table, [index]);
+    else list.push(index);
+  }
+  for (const [table, indexes] of byTable) {
+    const identity = (table.address.kind === 'row' ? [] : table.address.columns).map(
+      (i) => table.columns[i] as ColumnFacts,
+    );
+    if (identity.length === 0) continue;
+    for (const batch of batches(table, identity, firsts, indexes)) {
+      await compareBatch(conn, table, identity, firsts, batch, unchanged);
+    }
+  }
+  const open = firsts.flatMap((_, index) => (unchanged[index] === undefined ? [index] : []));
+  const found = await lookupEach(
+    conn,
+    open.map((index) => exactLookup(firsts[index] as UndoStatement)),
+  );
+  for (const [n, index] of open.entries()) {
+    unchanged[index] = isUnchanged(firsts[index] as UndoStatement, found[n]?.[0]);
+  }
+  return unchanged.map((u) => u === true);
+}
+
+/** One fast-path query: the statements it covers and the WHERE that reads their rows. */
+interface Batch {
+  readonly indexes: number[];
+  readonly keys: Map<string, number>;
+  readonly where: string;
+}
+
+/** Statements of one table in groups of KEYS_PER_QUERY; those whose key has no exact form stay with the server. */
+function* batches(
+  table: TableFacts,
+  identity: readonly ColumnFacts[],
+  firsts: readonly UndoStatement[],
+  indexes: readonly number[],
+): Generator<Batch> {
+  let batch: Batch = { indexes: [], keys: new Map(), where: '' };
+  let terms: string[] = [];
+  let chars = 0;
+  const finish = (): Batch => {
+    const where =
+      identity.length === 1
+        ? `${quotedName(identity[0] as ColumnFacts)} IN (${terms.join(', ')})`
+        : terms.map((t) => `(${t})`).join(' OR ');
+    return { ...batch, where };
+  };
+  for (const index of indexes) {
+    const statement = firsts[index] as UndoStatement;
+    const image = statement.expect ?? statement.restore;
+    if (image === undefined) continue;
+    const forms = identity.map((c) => liveForm(table, c, image[c.index]));
+    if (forms.some((f) => f === undefined || f === null)) continue;
+    const key = formKey(forms as Buffer[]);
+    // Two statements on one key cannot be told apart by the rows read back.
+    if (batch.keys.has(key)) continue;
+    const term =
+      identity.length === 1
+        ? keyLiteral(table, identity[0] as ColumnFacts, image[(identity[0] as ColumnFacts).index])
+        : identity.map((c) => `${quotedName(c)} = ${keyLiteral(table, c, image[c.index])}`).join(' AND ');
+    batch.indexes.push(index);
+    batch.keys.set(key, index);
+    terms.push(term);
+    chars += term.length + 4;
+    if (batch.indexes.length >= KEYS_PER_QUERY || chars >= MAX_QUERY_CHARS) {
+      yield finish();
+      batch = { indexes: [], keys: new Map(), where: '' };
+      terms = [];
+      chars = 0;
+    }
+  }
+  if (batch.indexes.length > 0) yield finish();
+}
+
+/** Reads one batch of rows and settles each statement whose row matches, or is certainly gone. */
+async function compareBatch(
+  conn: Connection,
+  table: TableFacts,
+  identity: readonly ColumnFacts[],
+  firsts: readonly UndoStatement[],
+  batch: Batch,
+  unchanged: (boolean | undefined)[],
+): Promise<void> {
+  const columns = table.columns;
+  const rows = await queryRawRows(
+    conn,
+    `SELECT ${columns.map(liveColumn).join(', ')} FROM ${quotedName(table)} WHERE ${batch.where}`,
+  );
+  const seen = new Set<number>();
+  let unmatched = false;
+  for (const row of rows) {
+    const index = batch.keys.get(formKey(identity.map((c) => row[c.index] as Buffer)));
+    // A row the key matched by collation ('ABC' for 'abc'): which statement it answers is the server's call.
+    if (index === undefined) {
+      unmatched = true;
+      continue;
+    }
+    seen.add(index);
+    const expect = (firsts[index] as UndoStatement).expect;
+    if (expect !== undefined && sameRow(table, expect, row)) unchanged[index] = true;
+  }
+  if (unmatched) return;
+  // Not read back: the row is gone, which is what a bad delete left.
+  for (const index of batch.indexes) {
+    if (!seen.has(index) && (firsts[index] as UndoStatement).expect === undefined) unchanged[index] = true;
+  }
+}
+
+/** Every column of the live row has exactly the after-image's bytes. */
+function sameRow(table: TableFacts, expect: NonNullable<UndoStatement['expect']>, row: RawRow): boolean {
+  for (const column of table.columns) {
+    const form = liveForm(table, column, expect[column.index]);
+    const live = row[column.index];
+    if (form === undefined) return false;
+    if (form === null ? live !== null : live === null || live === undefined || !form.equals(live))
+      return false;
+  }
+  return true;
+}
+
+/** The key columns' bytes as one map key; U+0100 is no latin1 byte, so the parts cannot run together. */
+function formKey(forms: readonly (Buffer | null | undefined)[]): string {
+  let key = '';
+  for (const form of forms) key += `${form?.toString('latin1') ?? ''}\u0100`;
+  return key;
+}
+
+/** The row a keyed statement addresses, and whether it holds exactly the bad after-image. */
+export function exactLookup(first: UndoStatement): Lookup {
+  const table = first.table;
+  const identity = (first.expect ?? first.restore) as NonNullable<UndoStatement['expect']>;
+  const guard = first.expect ? rowCondition(table, first.expect, 'guarded') : 'FALSE';
+  return {
+    what: `(${guard}) AS salvage_unchanged`,
+    from: `${quotedName(table)} t WHERE ${keyCondition(table, identity)} LIMIT 1`,
+  };
+}
+
+/** Unchanged: the row holds the after-image, or (undoing a delete) there is no row. */
+export function isUnchanged(first: UndoStatement, row: Record<string, unknown> | undefined): boolean {
+  return first.expect ? row !== undefined && Number(row.salvage_unchanged) === 1 : row === undefined;
+}
