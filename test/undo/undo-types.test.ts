@@ -119,4 +119,28 @@ describe('undo over every type family', () => {
     });
     expect(await checksums()).toEqual(before);
   });
+
+  it('finds a later change to any of those columns, however small, as a conflict', async () => {
+    await sql(server, BAD);
+    const gtid = await lastGtid();
+    // One row of each table changed again after the bad transaction, by a little.
+    await sql(
+      server,
+      `UPDATE app.ints SET bu = bu + 1 WHERE id = 1;
+       UPDATE app.nums SET d2 = 2.01 WHERE id = 1;
+       UPDATE app.times SET dtm = '2000-01-01 00:00:00.000001' WHERE id = 1;
+       UPDATE app.bits SET b10 = b'11' WHERE id = 2;
+       UPDATE app.bins SET vb = X'0200' WHERE id = 1;
+       UPDATE app.texts SET u = 'X' WHERE id = 2;
+       UPDATE app.docs SET j = '{"changed": false}' WHERE id = 2;
+       UPDATE app.geo SET p = ST_GeomFromText('POINT(8 8.000001)') WHERE id = 2;
+       UPDATE app.dupes SET b = 'again' WHERE a = 2;`,
+    );
+    const plan = await planUndo({
+      gtids: [gtid],
+      binlog: { dir: join(server.dir, 'binlog') },
+      conn,
+    });
+    expect(plan.conflicts.map((c) => c.table).sort()).toEqual(TABLES.map((t) => `app.${t}`).sort());
+  });
 });
