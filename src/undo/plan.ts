@@ -149,7 +149,7 @@ export async function planUndo(options: UndoOptions): Promise<UndoPlan> {
     for (const [key, gtids] of trace.later) later.set(key, gtids);
     chains.push(...chainStatements(trace));
   }
-  await checkChains(options.conn, chains, interleaved, later);
+  await Promise.all([checkChains(options.conn, chains, interleaved, later), writeStatements(chains)]);
   // Rows without a key cannot be told apart: N identical rows to undo need N identical rows now.
   await checkDuplicates(options.conn, chains, later);
   await checkUniqueClashes(options.conn, chains, later);
@@ -262,6 +262,20 @@ function statementKeys(statement: UndoStatement): string[] {
   return keys;
 }
 
+/**
+ * Writes every statement's SQL a slice at a time, yielding in between: the
+ * guard's queries go out and come back while the statements are written.
+ */
+async function writeStatements(chains: readonly RowUndo[]): Promise<void> {
+  let written = 0;
+  for (const chain of chains) {
+    for (const statement of chain.statements) {
+      written += statement.sql.length > 0 ? 1 : 0;
+      if (written % 512 === 0) await new Promise((resume) => setImmediate(resume));
+    }
+  }
+}
+
 /** Fills in the current value of a conflicting row that has no statement to read it by. */
 async function readCurrent(conn: Connection, conflict: UndoConflict, row: RowHistory): Promise<void> {
   const image = row.before ?? row.after;
@@ -348,6 +362,8 @@ async function checkUniqueClashes(
   chains: readonly RowUndo[],
   later: LaterWrites,
 ): Promise<void> {
+  if (!chains.some((c) => c.statements[0] !== undefined && c.statements[0].table.uniqueKeys.length > 0))
+    return;
   const touched = new Set<string>();
   for (const chain of chains) {
     for (const s of chain.statements) {

@@ -11,19 +11,12 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createSandbox, type Sandbox, type SandboxOptions } from '../environment/index.js';
 import { SalvageError } from '../errors.js';
-import {
-  type Connection,
-  type ConnectTarget,
-  connect,
-  parseDsn,
-  queryRows,
-  quoteTableName,
-  resolveTarget,
-} from '../mysql/index.js';
+import { type ConnectTarget, connect, parseDsn, queryRows, resolveTarget } from '../mysql/index.js';
 import { restoreToPoint } from '../restore/index.js';
 import { applyUndo } from './apply.js';
 import type { UndoPlan } from './plan.js';
 import type { ScriptHeader } from './script.js';
+import { affectedTables, tableChecksums } from './table-checksums.js';
 import { clientArgs, clientEnv, pipe, run } from './tools.js';
 
 export interface RehearsalOptions {
@@ -101,27 +94,6 @@ async function restoredClone(options: RehearsalOptions): Promise<Sandbox> {
     cut: { kind: 'end' },
   });
   return report.sandbox as Sandbox;
-}
-
-/** `db.table` of every table the plan touches. */
-export function affectedTables(plan: UndoPlan): string[] {
-  return [
-    ...new Set(plan.chains.flatMap((c) => c.statements.map((s) => `${s.table.schema}.${s.table.table}`))),
-  ];
-}
-
-/** CHECKSUM TABLE ... EXTENDED of each table. */
-export async function tableChecksums(
-  conn: Connection,
-  tables: readonly string[],
-): Promise<Record<string, string>> {
-  if (tables.length === 0) return {};
-  const names = tables.map((t) => {
-    const [schema = '', ...rest] = t.split('.');
-    return quoteTableName(schema, rest.join('.'));
-  });
-  const rows = await queryRows(conn, `CHECKSUM TABLE ${names.join(', ')} EXTENDED`);
-  return Object.fromEntries(rows.map((r) => [String(r.Table), String(r.Checksum)]));
 }
 
 async function readAssertions(file: string): Promise<string[]> {

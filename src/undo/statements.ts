@@ -5,7 +5,7 @@
  * left alone and shows up as a conflict instead of being overwritten.
  */
 import type { RowImage } from '../binlog/types.js';
-import type { BadChange, ChangedRow, TableFacts } from '../impact/index.js';
+import type { BadChange, ChangedRow, ColumnFacts, TableFacts } from '../impact/index.js';
 import { sameValue } from '../impact/index.js';
 import { exactMatch, keyMatch, quotedName, valueLiteral } from './literal.js';
 
@@ -31,18 +31,29 @@ export type GuardMode = 'guarded' | 'forced';
 /** The statement that reverses one bad row change; undefined for an update that changed nothing. */
 export function compensate(bad: BadChange, mode: GuardMode = 'guarded'): UndoStatement | undefined {
   const inverse = invert(bad.change);
-  const sql = writeChange(bad.table, inverse, mode);
-  if (sql === undefined) return undefined;
+  if (inverse.kind === 'update' && changedColumns(bad.table, inverse).length === 0) return undefined;
+  // Written when first read: the guard can run while the statements are written.
+  let sql: string | undefined;
   return {
     gtid: bad.gtid,
     sequence: bad.sequence,
     table: bad.table,
     change: bad.change,
     kind: inverse.kind,
-    sql,
+    get sql() {
+      sql ??= writeChange(bad.table, inverse, mode) as string;
+      return sql;
+    },
     expect: inverse.before,
     restore: inverse.after,
   };
+}
+
+/** The columns an update sets (generated ones are never written). */
+function changedColumns(table: TableFacts, change: ChangedRow): readonly ColumnFacts[] {
+  const before = change.before ?? [];
+  const after = change.after ?? [];
+  return table.columns.filter((c) => !c.generated && !sameValue(before[c.index], after[c.index]));
 }
 
 /** The change that takes the after-image back to the before-image. */
@@ -68,9 +79,9 @@ export function writeChange(table: TableFacts, change: ChangedRow, mode: GuardMo
   const where = rowCondition(table, before, mode);
   if (change.kind === 'delete') return `DELETE FROM ${name} WHERE ${where} LIMIT 1;`;
   const after = change.after ?? [];
-  const set = written
-    .filter((c) => !sameValue(before[c.index], after[c.index]))
-    .map((c) => `${quotedName(c)} = ${valueLiteral(table, c, after[c.index])}`);
+  const set = changedColumns(table, change).map(
+    (c) => `${quotedName(c)} = ${valueLiteral(table, c, after[c.index])}`,
+  );
   if (set.length === 0) return undefined;
   return `UPDATE ${name} SET ${set.join(', ')} WHERE ${where} LIMIT 1;`;
 }
