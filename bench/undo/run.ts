@@ -161,9 +161,10 @@ function describe(results: readonly Summary[], context: Context): string {
     `Run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC by \`bench/undo/run.sh ${context.options}\`: ` +
       `the last ${context.transactions} transactions (${context.rows} row changes) of a ` +
       `${(context.bytes / 2 ** 20).toFixed(0)} MB sysbench oltp_write_only binlog (byte range ${context.byteRange}). ` +
-      'salvage reads the binlog files given the GTIDs, checks every row against the live sandbox (conflict ' +
-      'guard, `--on-conflict skip`) and writes the SQL; `mariadb-binlog --flashback --start-position ' +
-      '--stop-position` reads the same byte range and writes reversed row events. ' +
+      'salvage reads the binlog files given the GTIDs, writes one guarded statement per row the range changed ' +
+      '(from what the last change left back to what the row was before the first), checks every row against ' +
+      'the live sandbox (conflict guard, `--on-conflict skip`) and writes the SQL; `mariadb-binlog --flashback ' +
+      '--start-position --stop-position` reads the same byte range and writes every row event reversed. ' +
       `${context.repetitions} interleaved repetitions.`,
     '',
     markdownTable(

@@ -5,14 +5,16 @@
  * equal its before-image, else everything is rolled back.
  */
 import type { ResultSetHeader } from 'mysql2';
+import type { RowImage } from '../binlog/index.js';
 import { SalvageError } from '../errors.js';
-import { keyObject } from '../impact/index.js';
-import { type Connection, queryRows, quoteTableName } from '../mysql/index.js';
-import { type Lookup, lookupEach } from './batch.js';
+import { type ColumnFacts, keyObject, type TableFacts } from '../impact/index.js';
+import type { Connection } from '../mysql/index.js';
+import { lookupEach } from './batch.js';
+import { keyIn, keyTerm, type RowCheck, rowsHold } from './guard.js';
 import { quotedName, SESSION_SETUP } from './literal.js';
 import { currentRow, type UndoPlan } from './plan.js';
 import { redoScript, type ScriptHeader, writeFileAtomically } from './script.js';
-import { keyCondition, rowCondition, type UndoStatement } from './statements.js';
+import { keyCondition, type UndoStatement } from './statements.js';
 
 export interface ApplyOptions {
   /** Path prefix of the saved images: `<prefix>.before-undo.json` and `<prefix>.redo.sql`. */
@@ -54,22 +56,39 @@ export async function applyUndo(
 
 /** Reads (and locks) every touched row as it is now, and writes it out before anything changes. */
 async function saveCurrentImages(conn: Connection, plan: UndoPlan, options: ApplyOptions): Promise<string[]> {
-  const rows: unknown[] = [];
+  const touched: { table: TableFacts; identity: RowImage }[] = [];
   for (const chain of plan.chains) {
     const first = chain.statements[0];
     const identity = first?.expect ?? first?.restore;
-    if (first === undefined || identity === undefined) continue;
-    const table = first.table;
-    const found = await queryRows(
+    if (first !== undefined && identity !== undefined) touched.push({ table: first.table, identity });
+  }
+  await lockRows(conn, touched);
+  // t.* differs from table to table: the lookups of one UNION must be of one table.
+  const found = new Map<number, Record<string, unknown> | undefined>();
+  const byTable = new Map<TableFacts, number[]>();
+  for (const [index, { table }] of touched.entries()) {
+    const list = byTable.get(table);
+    if (list === undefined) byTable.set(table, [index]);
+    else list.push(index);
+  }
+  for (const [table, indexes] of byTable) {
+    const rows = await lookupEach(
       conn,
-      `SELECT * FROM ${quoteTableName(table.schema, table.table)} WHERE ${keyCondition(table, identity)} LIMIT 1 FOR UPDATE`,
+      indexes.map((index) => ({
+        what: 't.*',
+        from: `${quotedName(table)} t WHERE ${keyCondition(table, (touched[index] as (typeof touched)[number]).identity)} LIMIT 1`,
+      })),
     );
-    rows.push({
+    for (const [n, index] of indexes.entries()) found.set(index, rows[n]?.[0]);
+  }
+  const rows = touched.map(({ table, identity }, index) => {
+    const current = found.get(index);
+    return {
       table: `${table.schema}.${table.table}`,
       key: keyObject(table, identity),
-      current: found[0] === undefined ? null : currentRow(found[0]),
-    });
-  }
+      current: current === undefined ? null : currentRow(current),
+    };
+  });
   const json = `${options.savePrefix}.before-undo.json`;
   const redo = `${options.savePrefix}.redo.sql`;
   const document = {
@@ -114,38 +133,57 @@ async function runGuarded(conn: Connection, statement: UndoStatement): Promise<v
   }
 }
 
-/** Every touched row holds its before-image now (deleted rows are gone); counted a few hundred rows per query. */
+/**
+ * Locks the rows (and, for keys no row holds now, the gaps where they
+ * would go) before they are read: a few thousand keys per statement.
+ */
+async function lockRows(
+  conn: Connection,
+  rows: readonly { table: TableFacts; identity: RowImage }[],
+): Promise<void> {
+  const byTable = new Map<TableFacts, RowImage[]>();
+  for (const { table, identity } of rows) {
+    if (table.address.kind === 'row') {
+      await conn.query(
+        `SELECT 1 FROM ${quotedName(table)} WHERE ${keyCondition(table, identity)} LIMIT 1 FOR UPDATE`,
+      );
+      continue;
+    }
+    const list = byTable.get(table);
+    if (list === undefined) byTable.set(table, [identity]);
+    else list.push(identity);
+  }
+  for (const [table, images] of byTable) {
+    if (table.address.kind === 'row') continue;
+    const key = table.address.columns.map((i) => table.columns[i] as ColumnFacts);
+    for (let at = 0; at < images.length; at += LOCK_KEYS) {
+      const terms = images.slice(at, at + LOCK_KEYS).map((image) => keyTerm(table, key, image));
+      await conn.query(`SELECT 1 FROM ${quotedName(table)} WHERE ${keyIn(key, terms)} FOR UPDATE`);
+    }
+  }
+}
+
+/** Keys locked per statement. */
+const LOCK_KEYS = 2000;
+
+/** Every touched row holds its before-image now (deleted rows are gone). */
 async function verifyBeforeImages(conn: Connection, plan: UndoPlan): Promise<void> {
-  const checks: { statement: UndoStatement; lookup: Lookup; ok: (n: number) => boolean }[] = [];
+  const checks: RowCheck[] = [];
   for (const chain of plan.chains) {
     const last = chain.statements.at(-1);
     if (last === undefined) continue;
-    const table = last.table;
-    if (last.restore !== undefined) {
-      const where = rowCondition(table, last.restore, 'guarded');
-      checks.push({
-        statement: last,
-        lookup: { what: 'COUNT(*) AS n', from: `${quotedName(table)} WHERE ${where}` },
-        ok: (n) => n >= 1,
-      });
-    } else if (table.address.kind !== 'row' && last.expect !== undefined) {
-      const where = keyCondition(table, last.expect);
-      checks.push({
-        statement: last,
-        lookup: { what: 'COUNT(*) AS n', from: `${quotedName(table)} WHERE ${where}` },
-        ok: (n) => n === 0,
-      });
-    }
+    // Without a key, a row that is gone cannot be told from its identical twins: only rows written back are checked.
+    if (last.restore === undefined && last.table.address.kind === 'row') continue;
+    const identity = (last.restore ?? last.expect) as RowImage;
+    checks.push({ table: last.table, identity, holds: last.restore });
   }
-  const counts = await lookupEach(
-    conn,
-    checks.map((c) => c.lookup),
-  );
+  const holding = await rowsHold(conn, checks);
   const wrong: string[] = [];
   for (const [index, check] of checks.entries()) {
-    if (check.ok(Number(counts[index]?.[0]?.n))) continue;
-    const { table, restore, expect } = check.statement;
-    wrong.push(`${table.schema}.${table.table} ${JSON.stringify(keyObject(table, restore ?? expect ?? []))}`);
+    if (holding[index]) continue;
+    wrong.push(
+      `${check.table.schema}.${check.table.table} ${JSON.stringify(keyObject(check.table, check.identity))}`,
+    );
   }
   if (wrong.length > 0) {
     throw new SalvageError(

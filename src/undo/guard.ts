@@ -1,6 +1,7 @@
 /**
- * The conflict guard before anything runs: does each row still hold exactly
- * what the bad changes left (or, for a row they deleted, is it still gone)?
+ * Does each row hold exactly a given image (or, with none, not exist)? The
+ * conflict guard asks it before anything runs (still what the bad changes
+ * left?), and the apply after the undo ran (back to the before-image?).
  *
  * Rows are read by key, a few thousand per query, and compared here with
  * the after-images, byte for byte in the form the server sends them
@@ -9,18 +10,27 @@
  * key the server matched by collation) is asked of the server with the
  * same exact condition the statement carries, a few hundred per query.
  */
+
+import type { RowImage } from '../binlog/index.js';
 import type { ColumnFacts, TableFacts } from '../impact/index.js';
 import { type Connection, queryRawRows, type RawRow } from '../mysql/index.js';
 import { type Lookup, lookupEach } from './batch.js';
 import { keyLiteral, liveColumn, liveForm, quotedName } from './literal.js';
-import { keyCondition, rowCondition, type UndoStatement } from './statements.js';
+import { keyCondition, rowCondition } from './statements.js';
+
+/** A row, found by `identity` (its key columns, or every column without a key), that must hold `holds` or not exist. */
+export interface RowCheck {
+  readonly table: TableFacts;
+  readonly identity: RowImage;
+  readonly holds: RowImage | undefined;
+}
 
 /** Keys per query of the fast path, and its query size, well under the smallest usual max_allowed_packet. */
 const KEYS_PER_QUERY = 2000;
 const MAX_QUERY_CHARS = 512 * 1024;
 
-/** For each statement (the newest of its row), whether its row is as the bad changes left it. */
-export async function rowsUnchanged(conn: Connection, firsts: readonly UndoStatement[]): Promise<boolean[]> {
+/** For each check, whether its row holds the image (or is gone). */
+export async function rowsHold(conn: Connection, firsts: readonly RowCheck[]): Promise<boolean[]> {
   const unchanged: (boolean | undefined)[] = firsts.map(() => undefined);
   const byTable = new Map<TableFacts, number[]>();
   for (const [index, statement] of firsts.entries()) {
@@ -40,10 +50,10 @@ export async function rowsUnchanged(conn: Connection, firsts: readonly UndoState
   const open = firsts.flatMap((_, index) => (unchanged[index] === undefined ? [index] : []));
   const found = await lookupEach(
     conn,
-    open.map((index) => exactLookup(firsts[index] as UndoStatement)),
+    open.map((index) => exactLookup(firsts[index] as RowCheck)),
   );
   for (const [n, index] of open.entries()) {
-    unchanged[index] = isUnchanged(firsts[index] as UndoStatement, found[n]?.[0]);
+    unchanged[index] = isUnchanged(firsts[index] as RowCheck, found[n]?.[0]);
   }
   return unchanged.map((u) => u === true);
 }
@@ -59,32 +69,21 @@ interface Batch {
 function* batches(
   table: TableFacts,
   identity: readonly ColumnFacts[],
-  firsts: readonly UndoStatement[],
+  firsts: readonly RowCheck[],
   indexes: readonly number[],
 ): Generator<Batch> {
   let batch: Batch = { indexes: [], keys: new Map(), where: '' };
   let terms: string[] = [];
   let chars = 0;
-  const finish = (): Batch => {
-    const where =
-      identity.length === 1
-        ? `${quotedName(identity[0] as ColumnFacts)} IN (${terms.join(', ')})`
-        : terms.map((t) => `(${t})`).join(' OR ');
-    return { ...batch, where };
-  };
+  const finish = (): Batch => ({ ...batch, where: keyIn(identity, terms) });
   for (const index of indexes) {
-    const statement = firsts[index] as UndoStatement;
-    const image = statement.expect ?? statement.restore;
-    if (image === undefined) continue;
+    const image = (firsts[index] as RowCheck).identity;
     const forms = identity.map((c) => liveForm(table, c, image[c.index]));
     if (forms.some((f) => f === undefined || f === null)) continue;
     const key = formKey(forms as Buffer[]);
     // Two statements on one key cannot be told apart by the rows read back.
     if (batch.keys.has(key)) continue;
-    const term =
-      identity.length === 1
-        ? keyLiteral(table, identity[0] as ColumnFacts, image[(identity[0] as ColumnFacts).index])
-        : identity.map((c) => `${quotedName(c)} = ${keyLiteral(table, c, image[c.index])}`).join(' AND ');
+    const term = keyTerm(table, identity, image);
     batch.indexes.push(index);
     batch.keys.set(key, index);
     terms.push(term);
@@ -104,7 +103,7 @@ async function compareBatch(
   conn: Connection,
   table: TableFacts,
   identity: readonly ColumnFacts[],
-  firsts: readonly UndoStatement[],
+  firsts: readonly RowCheck[],
   batch: Batch,
   unchanged: (boolean | undefined)[],
 ): Promise<void> {
@@ -123,18 +122,18 @@ async function compareBatch(
       continue;
     }
     seen.add(index);
-    const expect = (firsts[index] as UndoStatement).expect;
-    if (expect !== undefined && sameRow(table, expect, row)) unchanged[index] = true;
+    const holds = (firsts[index] as RowCheck).holds;
+    if (holds !== undefined && sameRow(table, holds, row)) unchanged[index] = true;
   }
   if (unmatched) return;
   // Not read back: the row is gone, which is what a bad delete left.
   for (const index of batch.indexes) {
-    if (!seen.has(index) && (firsts[index] as UndoStatement).expect === undefined) unchanged[index] = true;
+    if (!seen.has(index) && (firsts[index] as RowCheck).holds === undefined) unchanged[index] = true;
   }
 }
 
 /** Every column of the live row has exactly the after-image's bytes. */
-function sameRow(table: TableFacts, expect: NonNullable<UndoStatement['expect']>, row: RawRow): boolean {
+function sameRow(table: TableFacts, expect: RowImage, row: RawRow): boolean {
   for (const column of table.columns) {
     const form = liveForm(table, column, expect[column.index]);
     const live = row[column.index];
@@ -152,18 +151,32 @@ function formKey(forms: readonly (Buffer | null | undefined)[]): string {
   return key;
 }
 
-/** The row a keyed statement addresses, and whether it holds exactly the bad after-image. */
-export function exactLookup(first: UndoStatement): Lookup {
-  const table = first.table;
-  const identity = (first.expect ?? first.restore) as NonNullable<UndoStatement['expect']>;
-  const guard = first.expect ? rowCondition(table, first.expect, 'guarded') : 'FALSE';
+/** The row a check addresses, and whether it holds exactly the image. */
+export function exactLookup(check: RowCheck): Lookup {
+  const guard = check.holds ? rowCondition(check.table, check.holds, 'guarded') : 'FALSE';
   return {
     what: `(${guard}) AS salvage_unchanged`,
-    from: `${quotedName(table)} t WHERE ${keyCondition(table, identity)} LIMIT 1`,
+    from: `${quotedName(check.table)} t WHERE ${keyCondition(check.table, check.identity)} LIMIT 1`,
   };
 }
 
-/** Unchanged: the row holds the after-image, or (undoing a delete) there is no row. */
-export function isUnchanged(first: UndoStatement, row: Record<string, unknown> | undefined): boolean {
-  return first.expect ? row !== undefined && Number(row.salvage_unchanged) === 1 : row === undefined;
+/** The row holds the image, or (with none) there is no row. */
+export function isUnchanged(check: RowCheck, row: Record<string, unknown> | undefined): boolean {
+  return check.holds ? row !== undefined && Number(row.salvage_unchanged) === 1 : row === undefined;
+}
+
+/** `col = literal AND ...` for one row's key (an IN-list item when the key has one column). */
+export function keyTerm(table: TableFacts, identity: readonly ColumnFacts[], image: RowImage): string {
+  if (identity.length === 1) {
+    const column = identity[0] as ColumnFacts;
+    return keyLiteral(table, column, image[column.index]);
+  }
+  return identity.map((c) => `${quotedName(c)} = ${keyLiteral(table, c, image[c.index])}`).join(' AND ');
+}
+
+/** The WHERE that reads the rows of these keyTerms: an IN list, or ORed key matches. */
+export function keyIn(identity: readonly ColumnFacts[], terms: readonly string[]): string {
+  return identity.length === 1
+    ? `${quotedName(identity[0] as ColumnFacts)} IN (${terms.join(', ')})`
+    : terms.map((t) => `(${t})`).join(' OR ');
 }

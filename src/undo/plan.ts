@@ -36,7 +36,7 @@ import {
 } from '../impact/index.js';
 import { type Connection, queryRows } from '../mysql/index.js';
 import { type Lookup, lookupEach } from './batch.js';
-import { exactLookup, isUnchanged, rowsUnchanged } from './guard.js';
+import { exactLookup, isUnchanged, type RowCheck, rowsHold } from './guard.js';
 import { decodeStored, type RowHistory, traceRowHistories } from './history.js';
 import { keyMatch, quotedName, SESSION_SETUP } from './literal.js';
 import { compensate, keyCondition, rowCondition, type UndoStatement } from './statements.js';
@@ -262,6 +262,12 @@ function statementKeys(statement: UndoStatement): string[] {
   return keys;
 }
 
+/** What a row's newest statement requires of it: the bad after-image, or (undoing a delete) no row. */
+function guardCheck(first: UndoStatement): RowCheck {
+  const identity = (first.expect ?? first.restore) as RowImage;
+  return { table: first.table, identity, holds: first.expect };
+}
+
 /**
  * Writes every statement's SQL a slice at a time, yielding in between: the
  * guard's queries go out and come back while the statements are written.
@@ -302,16 +308,15 @@ async function checkChains(
   const keyed = chains.filter(
     (c) => c.statements[0] !== undefined && c.statements[0].table.address.kind !== 'row',
   );
-  const unchanged = await rowsUnchanged(
-    conn,
-    keyed.map((c) => c.statements[0] as UndoStatement),
-  );
+  const checks = keyed.map((c) => guardCheck(c.statements[0] as UndoStatement));
+  const unchanged = await rowsHold(conn, checks);
   for (const [index, chain] of keyed.entries()) {
     const first = chain.statements[0] as UndoStatement;
+    const check = checks[index] as RowCheck;
     if (unchanged[index] && !interleaved.has(chain)) continue;
-    const lookup = exactLookup(first);
+    const lookup = exactLookup(check);
     const [row] = await queryRows(conn, `SELECT ${lookup.what}, t.* FROM ${lookup.from}`);
-    if (isUnchanged(first, row) && !interleaved.has(chain)) continue;
+    if (isUnchanged(check, row) && !interleaved.has(chain)) continue;
     const identity = (first.expect ?? first.restore) as NonNullable<UndoStatement['expect']>;
     chain.conflict = conflictOf(
       first,

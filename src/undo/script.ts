@@ -25,8 +25,12 @@ export function* undoScriptLines(plan: UndoPlan, header: ScriptHeader): Generato
   yield `-- ${header.title}`;
   yield `-- source: ${header.source}`;
   yield `-- transactions: ${plan.transactions.map((t) => t.gtid).join(', ')}`;
-  yield `-- statements: ${plan.statements.length}, rows: ${plan.rows}, conflicts: ${plan.conflicts.length}${plan.onConflict ? ` (${plan.onConflict})` : ''}`;
-  yield '-- Each statement changes a row only while it still holds what the bad transaction left.';
+  yield `-- statements: ${plan.statements.length}, rows: ${plan.rows}, row changes undone: ${plan.changes}, conflicts: ${plan.conflicts.length}${plan.onConflict ? ` (${plan.onConflict})` : ''}`;
+  yield '-- Each row goes back in one statement to what it was before the first bad transaction changed it,';
+  yield '-- and only while it still holds what the last one left.';
+  for (const [table, reason] of plan.stepwise) {
+    yield `-- ${table} is undone change by change, newest first (${reason}).`;
+  }
   for (const setup of SESSION_SETUP) yield `${setup};`;
   yield 'START TRANSACTION;';
   for (const statement of plan.statements) yield statement.sql;

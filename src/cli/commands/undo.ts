@@ -130,9 +130,14 @@ export function registerUndo(program: Command): void {
       const summary = {
         statements: plan.statements.length,
         rows: plan.rows,
+        changes: plan.changes,
+        stepwise: Object.fromEntries(plan.stepwise),
         conflicts: plan.conflicts,
         transactions: plan.transactions.map((t) => t.gtid),
       };
+      for (const [table, reason] of plan.stepwise) {
+        out.note(`salvage: ${table} is undone change by change, newest first: ${reason}`);
+      }
       for (const c of plan.conflicts) {
         out.line(
           c.reason === 'unique-key'
@@ -161,7 +166,11 @@ export function registerUndo(program: Command): void {
       if (!flags.apply) {
         out.document({ ...summary, out: flags.out ?? null, applied: false });
         if (flags.out === undefined) out.line(undoScript(plan, header).trimEnd());
-        else out.line(`${plan.statements.length} statements for ${plan.rows} rows written to ${flags.out}`);
+        else {
+          out.line(
+            `${plan.statements.length} statements for ${plan.rows} rows (${plan.changes} row changes) written to ${flags.out}`,
+          );
+        }
         return;
       }
       let rehearsal: Awaited<ReturnType<typeof rehearseUndo>> | undefined;
