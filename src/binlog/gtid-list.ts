@@ -43,6 +43,47 @@ export function expandGtids(args: readonly string[]): string[] {
   return out;
 }
 
+/**
+ * The inverse of expandGtids for people: runs of one server's consecutive
+ * transactions written as ranges (`0-1-100..0-1-250`, `uuid:100-250`),
+ * everything else as it is, in order.
+ */
+export function compactGtids(gtids: readonly string[]): string[] {
+  const out: string[] = [];
+  let run: { prefix: string; mysql: boolean; first: bigint; last: bigint } | undefined;
+  const close = (): void => {
+    if (run === undefined) return;
+    const { prefix, mysql, first, last } = run;
+    if (first === last) out.push(`${prefix}${first}`);
+    else out.push(mysql ? `${prefix}${first}-${last}` : `${prefix}${first}..${prefix}${last}`);
+    run = undefined;
+  };
+  for (const gtid of gtids) {
+    const mariadb = MARIADB.exec(gtid);
+    const mysql = mariadb === null ? MYSQL.exec(gtid) : null;
+    const parts =
+      mariadb !== null
+        ? { prefix: `${mariadb[1]}-${mariadb[2]}-`, mysql: false, n: BigInt(mariadb[3] as string) }
+        : mysql !== null && mysql[3] === undefined
+          ? { prefix: `${mysql[1]}:`, mysql: true, n: BigInt(mysql[2] as string) }
+          : undefined;
+    if (
+      parts !== undefined &&
+      run !== undefined &&
+      run.prefix === parts.prefix &&
+      parts.n === run.last + 1n
+    ) {
+      run.last = parts.n;
+      continue;
+    }
+    close();
+    if (parts === undefined) out.push(gtid);
+    else run = { prefix: parts.prefix, mysql: parts.mysql, first: parts.n, last: parts.n };
+  }
+  close();
+  return out;
+}
+
 function* expandOne(text: string): Generator<string> {
   const range = text.split('..');
   if (range.length === 2) {

@@ -42,7 +42,7 @@ export type { QueryEvent } from './events/query.js';
 export type { RowsEvent } from './events/rows-event.js';
 export type { TableMapEvent } from './events/table-map.js';
 export { compareBinlogFiles } from './file-names.js';
-export { expandGtids, isGtid } from './gtid-list.js';
+export { compactGtids, expandGtids, isGtid } from './gtid-list.js';
 export {
   type ImageSpans,
   imageSpans,

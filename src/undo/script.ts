@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { open, rename, rm, writeFile } from 'node:fs/promises';
+import { compactGtids } from '../binlog/index.js';
 import { SESSION_SETUP } from './literal.js';
 import type { UndoPlan } from './plan.js';
 import { writeChange } from './statements.js';
@@ -24,7 +25,7 @@ export function undoScript(plan: UndoPlan, header: ScriptHeader): string {
 export function* undoScriptLines(plan: UndoPlan, header: ScriptHeader): Generator<string> {
   yield `-- ${header.title}`;
   yield `-- source: ${header.source}`;
-  yield `-- transactions: ${plan.transactions.map((t) => t.gtid).join(', ')}`;
+  yield `-- transactions: ${compactGtids(plan.transactions.map((t) => t.gtid)).join(', ')}`;
   yield `-- statements: ${plan.statements.length}, rows: ${plan.rows}, row changes undone: ${plan.changes}, conflicts: ${plan.conflicts.length}${plan.onConflict ? ` (${plan.onConflict})` : ''}`;
   yield '-- Each row goes back in one statement to what it was before the first bad transaction changed it,';
   yield '-- and only while it still holds what the last one left.';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expandGtids } from '../../src/binlog/index.js';
+import { compactGtids, expandGtids } from '../../src/binlog/index.js';
 import { isSalvageError } from '../../src/errors.js';
 
 const UUID = '3e11fa47-71ca-11e1-9e33-c80aa9429562';
@@ -36,5 +36,13 @@ describe('expandGtids', () => {
     expect(refusal(['0-1-1..0-1-99999999'])).toContain('more than');
     expect(refusal(['V42'])).toContain('"V42"');
     expect(refusal([`${UUID}:9-3`])).toContain(`${UUID}:9-3`);
+  });
+
+  it('compacts consecutive transactions back into ranges that expand to the same list', () => {
+    const args = ['0-1-8..0-1-10', '0-1-12', '2-5-1', `${UUID}:4-6`, `${UUID}:2`, '0-1-13'];
+    const compact = compactGtids(expandGtids(args));
+    expect(compact).toEqual(['0-1-8..0-1-10', '0-1-12', '2-5-1', `${UUID}:4-6`, `${UUID}:2`, '0-1-13']);
+    expect(expandGtids(compact)).toEqual(expandGtids(args));
+    expect(compactGtids(['0-1-5', '0-1-6', '0-2-7'])).toEqual(['0-1-5..0-1-6', '0-2-7']);
   });
 });
