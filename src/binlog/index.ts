@@ -19,6 +19,7 @@ import {
   resolveBinlogFiles,
 } from './sources/files.js';
 import { findTransactionStart } from './sources/transaction-start.js';
+import { startForTransactions } from './stream/first-log.js';
 import { openReplicationStream, type ReplicationStart } from './stream/index.js';
 
 export { Bitmap, ByteReader } from './byte-reader.js';
@@ -43,6 +44,7 @@ export type { RowsEvent } from './events/rows-event.js';
 export type { TableMapEvent } from './events/table-map.js';
 export { compareBinlogFiles } from './file-names.js';
 export { compactGtids, expandGtids, isGtid } from './gtid-list.js';
+export { firstFileHolding, type LoggedBefore, parseGtidState } from './gtid-state.js';
 export {
   type ImageSpans,
   imageSpans,
@@ -147,7 +149,8 @@ async function* singletons<T>(items: AsyncIterable<T>): AsyncGenerator<T[]> {
  * The decoded events from the first of `gtids` on, in batches. From files,
  * nothing before it is decoded or even copied (each file's
  * FORMAT_DESCRIPTION aside), and none of them found is an empty stream; from
- * a server, the stream starts where `input` says and the caller skips.
+ * a server, the stream starts where `input` says, else at the newest log
+ * none of them was logged before, and the caller skips what precedes them.
  * From files the checksums are verified on a second thread: a damaged event
  * fails the stream at its end (or at the next batch once found), so callers
  * must act only on a stream read to its end.
@@ -158,7 +161,8 @@ export async function* readBinlogFrom(
   options: EventStreamOptions = {},
 ): AsyncGenerator<BinlogEvent[]> {
   if ('server' in input) {
-    yield* readBinlogBatches(input, options);
+    const start = input.start ?? (await startForTransactions(input.server, gtids));
+    yield* readBinlogBatches({ ...input, start }, options);
     return;
   }
   const files = await resolveBinlogFiles(input);

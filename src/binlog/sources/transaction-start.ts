@@ -8,6 +8,7 @@ import { basename } from 'node:path';
 import { EventType } from '../event-types.js';
 import { type BinlogFormat, DEFAULT_FORMAT } from '../events/format-description.js';
 import { decodeEvent } from '../events/index.js';
+import { firstFileHolding, type LoggedBefore, parseGtidState } from '../gtid-state.js';
 import { readBinlogFileChunks } from './files.js';
 
 /** A transaction's first event: a file of the list and the offset of its GTID event. */
@@ -26,12 +27,18 @@ const HEADS: ReadonlySet<number> = new Set([
   EventType.MARIADB_GTID,
 ]);
 
-/** The first transaction of `gtids` in `files`; undefined when none of them is there. */
+/**
+ * The first transaction of `gtids` in `files`; undefined when none of them
+ * is there. Files that every one of them was logged after (by the GTID
+ * state the next file starts with) are not read at all.
+ */
 export async function findTransactionStart(
   files: readonly string[],
   gtids: ReadonlySet<string>,
 ): Promise<TransactionStart | undefined> {
+  const from = await firstFileHolding(files.length, (k) => fileStartState(files[k] as string), gtids);
   for (const [fileIndex, path] of files.entries()) {
+    if (fileIndex < from) continue;
     const file = basename(path);
     let format: BinlogFormat = DEFAULT_FORMAT;
     for await (const chunk of readBinlogFileChunks(path)) {
@@ -54,6 +61,43 @@ export async function findTransactionStart(
         at += length;
         position += length;
       }
+    }
+  }
+  return undefined;
+}
+
+/** Events a file can start with before its GTID state: FORMAT_DESCRIPTION, START_ENCRYPTION, checkpoints. */
+const STATE_WITHIN = 4;
+
+/** The GTID state a binlog file starts with (GTID_LIST, PREVIOUS_GTIDS); undefined when its first events hold none. */
+async function fileStartState(path: string): Promise<LoggedBefore | undefined> {
+  const file = basename(path);
+  let format: BinlogFormat = DEFAULT_FORMAT;
+  let seen = 0;
+  for await (const chunk of readBinlogFileChunks(path, { chunkSize: 64 * 1024 })) {
+    const { buffer } = chunk;
+    let position = chunk.position;
+    for (let at = chunk.start; at < chunk.end; ) {
+      const length = buffer.readUInt32LE(at + 9);
+      const type = buffer[at + 4] as number;
+      if (
+        type !== EventType.FORMAT_DESCRIPTION &&
+        type !== EventType.MARIADB_GTID_LIST &&
+        type !== EventType.PREVIOUS_GTIDS
+      ) {
+        if (++seen >= STATE_WITHIN || HEADS.has(type)) return undefined;
+      } else {
+        const isFde = type === EventType.FORMAT_DESCRIPTION;
+        const event = decodeEvent(buffer, at, at + length, format, format.checksum && !isFde, {
+          file,
+          position,
+        });
+        if (event.kind === 'format-description') format = event.format;
+        else if (event.kind === 'mariadb-gtid-list') return parseGtidState(event.gtids.join(','));
+        else if (event.kind === 'previous-gtids') return parseGtidState(event.gtidSet);
+      }
+      at += length;
+      position += length;
     }
   }
   return undefined;
