@@ -41,6 +41,7 @@ export {
 } from './dsn.js';
 export { type Grants, hasGlobalPrivilege, parseGrants, readGrants } from './grants.js';
 export { readClientOptions } from './option-file.js';
+export { type QueryOutcome, QueryPipeline } from './pipeline.js';
 export { queryRawRows, queryRows, type RawRow, type Row, serverErrno } from './query.js';
 export { quoteIdentifier, quoteTableName, quoteValue, type SqlValue } from './quote.js';
 export { Secret } from './secret.js';

@@ -2,7 +2,7 @@
  * Round trips for the replay engine. Statements are queued and sent several
  * at a time as one multi-statement query, in binlog order, on the one replay
  * session: the server runs them exactly as if sent one by one. Queries do
- * not wait for the previous one's replies (replay-pipeline.ts): while the
+ * not wait for the previous one's replies (mysql/pipeline.ts): while the
  * server applies one, the next ones are decoded, built and on their way.
  *
  * A query ends after each BINLOG statement: MariaDB 10.11 answers a BINLOG
@@ -14,8 +14,7 @@
  * share queries until the next BINLOG.
  */
 import { SalvageError } from '../errors.js';
-import type { Connection } from '../mysql/index.js';
-import { type QueryOutcome, QueryPipeline } from './replay-pipeline.js';
+import { type Connection, type QueryOutcome, QueryPipeline } from '../mysql/index.js';
 
 /** What a queued statement belongs to, reported once the server has run it. */
 export interface BatchMark<T> {
@@ -45,7 +44,7 @@ interface QueuedMark<T> extends BatchMark<T> {
 
 /**
  * Statements joined into queries of about `limitBytes`, several queries in
- * flight (replay-pipeline.ts); `limitBytes` 0 sends each statement alone and
+ * flight (mysql/pipeline.ts); `limitBytes` 0 sends each statement alone and
  * waits for it (the reference path, on a single-statement connection).
  */
 export class StatementBatch<T> {
@@ -123,7 +122,7 @@ export class StatementBatch<T> {
     // A newline before each `;`: a statement's text may end in a `--` or `#` comment.
     const query = [FAILED_BEFORE_GUARD, ...parts].join('\n;\n');
     await this.pipeline.send(query, parts.length + 1, (outcome) =>
-      this.onOutcome({ replies: outcome.replies - 1, error: outcome.error }, marks, wheres),
+      this.onOutcome({ ...outcome, replies: outcome.replies - 1 }, marks, wheres),
     );
     if (this.failure !== undefined) throw this.failure;
   }

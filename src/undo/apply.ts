@@ -4,11 +4,10 @@
  * statement must change exactly its row; afterwards every touched row must
  * equal its before-image, else everything is rolled back.
  */
-import type { ResultSetHeader } from 'mysql2';
 import type { RowImage } from '../binlog/index.js';
 import { SalvageError } from '../errors.js';
 import { type ColumnFacts, keyObject, type TableFacts } from '../impact/index.js';
-import type { Connection } from '../mysql/index.js';
+import { type Connection, type QueryOutcome, QueryPipeline } from '../mysql/index.js';
 import { lookupEach } from './batch.js';
 import { keyIn, keyTerm, type RowCheck, rowsHold } from './guard.js';
 import { quotedName, SESSION_SETUP } from './literal.js';
@@ -44,7 +43,7 @@ export async function applyUndo(
   await conn.query('START TRANSACTION');
   try {
     const saved = await saveCurrentImages(conn, plan, options);
-    for (const statement of plan.statements) await runGuarded(conn, statement);
+    await runGuarded(conn, plan.statements);
     await verifyBeforeImages(conn, plan);
     await conn.query('COMMIT');
     return { statements: plan.statements.length, rows: plan.rows, saved };
@@ -105,32 +104,49 @@ async function saveCurrentImages(conn: Connection, plan: UndoPlan, options: Appl
   return [json, redo];
 }
 
-async function runGuarded(conn: Connection, statement: UndoStatement): Promise<void> {
-  let result: ResultSetHeader;
-  try {
-    [result] = await conn.query<ResultSetHeader>(statement.sql);
-  } catch (error) {
-    throw new SalvageError(
+/** Statements in flight at once: the server runs one while the next ones are on their way. */
+const IN_FLIGHT = 32;
+
+/**
+ * Runs the statements in order, several in flight, each required to change
+ * exactly its row: the first that fails or changes another count stops the
+ * undo (the caller rolls everything back).
+ */
+async function runGuarded(conn: Connection, statements: readonly UndoStatement[]): Promise<void> {
+  const pipeline = new QueryPipeline(conn, IN_FLIGHT, 4 << 20);
+  let failure: SalvageError | undefined;
+  for (const statement of statements) {
+    if (failure !== undefined) break;
+    await pipeline.send(statement.sql, 1, (outcome) => {
+      failure ??= statementFailure(statement, outcome);
+    });
+  }
+  await pipeline.drain().catch((error: unknown) => {
+    failure ??= new SalvageError('SERVER_ERROR', `the undo's statements failed: ${(error as Error).message}`);
+  });
+  if (failure !== undefined) throw failure;
+}
+
+/** Why a statement's outcome stops the undo; undefined when it changed exactly its row. */
+function statementFailure(statement: UndoStatement, outcome: QueryOutcome): SalvageError | undefined {
+  const table = `${statement.table.schema}.${statement.table.table}`;
+  if (outcome.error !== undefined) {
+    return new SalvageError(
       'UNDO_CONFLICT',
-      `undo of ${statement.gtid} on ${statement.table.schema}.${statement.table.table} failed: ${(error as Error).message}`,
+      `undo of ${statement.gtid} on ${table} failed: ${outcome.error.message}`,
       {
-        context: {
-          gtid: statement.gtid,
-          table: `${statement.table.schema}.${statement.table.table}`,
-          statement: statement.sql,
-        },
+        context: { gtid: statement.gtid, table, statement: statement.sql },
       },
     );
   }
   // REPLACE over an existing row counts the delete and the insert.
-  const ok = result.affectedRows === 1 || (statement.sql.startsWith('REPLACE') && result.affectedRows === 2);
-  if (!ok) {
-    throw new SalvageError(
-      'UNDO_CONFLICT',
-      `a row of ${statement.table.schema}.${statement.table.table} changed while the undo ran (${result.affectedRows} rows matched)`,
-      { context: { gtid: statement.gtid, statement: statement.sql } },
-    );
-  }
+  const rows = outcome.affectedRows;
+  if (rows === 1 || (statement.sql.startsWith('REPLACE') && rows === 2)) return undefined;
+  return new SalvageError(
+    'UNDO_CONFLICT',
+    `a row of ${table} changed while the undo ran (${rows} rows matched)`,
+    { context: { gtid: statement.gtid, statement: statement.sql } },
+  );
 }
 
 /**

@@ -168,4 +168,20 @@ describe('undo, one statement per row', () => {
     await apply(undo, 'k');
     expect(await checksums('k.parent', 'k.child', 'k.audited')).toEqual(before);
   });
+
+  it('stops and rolls everything back when a row changes between the plan and the apply', async () => {
+    await sql(
+      server,
+      `CREATE DATABASE r; CREATE TABLE r.t (id INT PRIMARY KEY, v VARCHAR(20));
+       INSERT INTO r.t SELECT seq, 'good' FROM seq.seq_1_to_200;`,
+    );
+    const bad = await transactions("UPDATE r.t SET v = 'bad'");
+    const undo = await plan(bad);
+    expect(undo.statements).toHaveLength(200);
+    // A write lands after the plan was made: the statement for row 150 finds no row it may change.
+    await sql(server, "UPDATE r.t SET v = 'racing' WHERE id = 150");
+    const damaged = await checksums('r.t');
+    await expect(apply(undo, 'r')).rejects.toMatchObject({ code: 'UNDO_CONFLICT' });
+    expect(await checksums('r.t')).toEqual(damaged);
+  });
 });

@@ -1,5 +1,6 @@
 /**
- * Several queries in flight on the replay session: COM_QUERY packets are
+ * Several queries in flight on one session (the restore's replay, the
+ * undo's statements): COM_QUERY packets are
  * written back to back and the replies read in order, so the server never
  * waits for the client between queries. mysql2 sends a query only after the
  * previous one's replies, so this is a small command object of ours on its
@@ -8,16 +9,14 @@
  * mysql2 internals used: addCommand, stream, sequenceId, destroy
  * (lib/base/connection.js) and the packet object (lib/packets/packet.js).
  */
-import {
-  type Connection,
-  type ConnectionInternals,
-  connectionInternals,
-  type IncomingPacket,
-} from '../mysql/index.js';
+import type { Connection } from './connect.js';
+import { type ConnectionInternals, connectionInternals, type IncomingPacket } from './driver-internals.js';
 
 /** How a query ended: `replies` statements succeeded; `error` is the next one's error, if any. */
 export interface QueryOutcome {
   readonly replies: number;
+  /** Rows the statements changed, summed over their OK replies. */
+  readonly affectedRows: number;
   readonly error?: Error;
 }
 
@@ -28,6 +27,7 @@ interface Pending {
   readonly firstReply: number;
   readonly done: (outcome: QueryOutcome) => void;
   replies: number;
+  affectedRows: number;
   phase: 'reply' | 'columns' | 'rows';
 }
 
@@ -76,6 +76,7 @@ export class QueryPipeline {
       firstReply: packets.length,
       done,
       replies: 0,
+      affectedRows: 0,
       phase: 'reply',
     });
     this.bytes += payload.length;
@@ -142,8 +143,11 @@ export class QueryPipeline {
     if (packet.isError()) {
       this.finish(query, packet.asError(connection.clientEncoding));
     } else if (query.phase === 'reply') {
-      if (first === 0x00) status = okStatus(packet);
-      else if (first === 0xfb) {
+      if (first === 0x00) {
+        const ok = okPacket(packet);
+        status = ok.status;
+        query.affectedRows += ok.affectedRows;
+      } else if (first === 0xfb) {
         this.fail(
           new Error('the server asked for a local file (LOAD DATA LOCAL), which replay does not send'),
         );
@@ -184,7 +188,8 @@ export class QueryPipeline {
     this.bytes -= query.bytes;
     const next = this.pending[this.head];
     if (next !== undefined) this.internals.sequenceId = next.firstReply;
-    query.done(error ? { replies: query.replies, error } : { replies: query.replies });
+    const { replies, affectedRows } = query;
+    query.done(error ? { replies, affectedRows, error } : { replies, affectedRows });
     this.notify();
   }
 
@@ -194,7 +199,11 @@ export class QueryPipeline {
     this.broken = error;
     this.active = false;
     for (let i = this.head; i < this.pending.length; i++) {
-      this.pending[i]?.done({ replies: this.pending[i]?.replies ?? 0, error });
+      this.pending[i]?.done({
+        replies: this.pending[i]?.replies ?? 0,
+        affectedRows: this.pending[i]?.affectedRows ?? 0,
+        error,
+      });
     }
     this.pending.length = 0;
     this.head = 0;
@@ -204,14 +213,18 @@ export class QueryPipeline {
   }
 }
 
-/** The status flags of an OK packet: after the header byte and two length-encoded integers. */
-function okStatus(packet: IncomingPacket): number {
+/** An OK packet's affected rows and status flags: the header byte, two length-encoded integers, the flags. */
+function okPacket(packet: IncomingPacket): { affectedRows: number; status: number } {
   let at = packet.offset + 1;
+  let affectedRows = 0;
   for (let i = 0; i < 2; i++) {
     const lead = packet.buffer[at] ?? 0;
-    at += lead < 0xfb ? 1 : lead === 0xfc ? 3 : lead === 0xfd ? 4 : 9;
+    const width = lead < 0xfb ? 0 : lead === 0xfc ? 2 : lead === 0xfd ? 3 : 8;
+    if (i === 0)
+      affectedRows = width === 0 ? lead : Number(packet.buffer.readUIntLE(at + 1, Math.min(width, 6)));
+    at += 1 + width;
   }
-  return packet.buffer.readUInt16LE(at);
+  return { affectedRows, status: packet.buffer.readUInt16LE(at) };
 }
 
 /** A payload as wire packets: 16 MiB - 1 at most each, sequence ids from 0, an empty one after a full last one. */
