@@ -30,8 +30,6 @@ export {
   decodeEvents,
   type EventStreamOptions,
   eventDecoder,
-  eventDecoderAt,
-  type PositionalDecoder,
 } from './event-stream.js';
 export { EventFlag, EventType, eventTypeName } from './event-types.js';
 export type { BinlogFormat } from './events/format-description.js';
@@ -70,6 +68,7 @@ export {
 export { findTransactionStart, type TransactionStart } from './sources/transaction-start.js';
 export * from './stream/index.js';
 export {
+  countRowsOf,
   type RowChange,
   type RowChangeFilter,
   type RowCounts,

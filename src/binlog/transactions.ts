@@ -206,7 +206,8 @@ export function rowsReader(event: RowsEvent): ByteReader {
   });
 }
 
-function countRowsOf(event: RowsEvent): number {
+/** How many rows (before/after pairs for updates) a rows event bound to its table map holds, without decoding values. */
+export function countRowsOf(event: RowsEvent): number {
   return countRows(rowsReader(event), event.table as TableMapDetails, event);
 }
 

@@ -9,7 +9,7 @@ import { SalvageError } from '../errors.js';
 import { type ColumnFacts, keyObject, type TableFacts } from '../impact/index.js';
 import { type Connection, type QueryOutcome, QueryPipeline } from '../mysql/index.js';
 import { lookupEach } from './batch.js';
-import { keyIn, keyTerm, type RowCheck, rowsHold } from './guard.js';
+import { indexesByTable, keyIn, keyTerm, type RowCheck, rowsHold } from './guard.js';
 import { quotedName, SESSION_SETUP } from './literal.js';
 import { currentRow, type UndoPlan } from './plan.js';
 import { redoScript, type ScriptHeader, writeFileAtomically } from './script.js';
@@ -64,13 +64,7 @@ async function saveCurrentImages(conn: Connection, plan: UndoPlan, options: Appl
   await lockRows(conn, touched);
   // t.* differs from table to table: the lookups of one UNION must be of one table.
   const found = new Map<number, Record<string, unknown> | undefined>();
-  const byTable = new Map<TableFacts, number[]>();
-  for (const [index, { table }] of touched.entries()) {
-    const list = byTable.get(table);
-    if (list === undefined) byTable.set(table, [index]);
-    else list.push(index);
-  }
-  for (const [table, indexes] of byTable) {
+  for (const [table, indexes] of indexesByTable(touched)) {
     const rows = await lookupEach(
       conn,
       indexes.map((index) => ({
@@ -157,20 +151,16 @@ async function lockRows(
   conn: Connection,
   rows: readonly { table: TableFacts; identity: RowImage }[],
 ): Promise<void> {
-  const byTable = new Map<TableFacts, RowImage[]>();
-  for (const { table, identity } of rows) {
+  for (const [table, indexes] of indexesByTable(rows)) {
+    const images = indexes.map((index) => (rows[index] as (typeof rows)[number]).identity);
     if (table.address.kind === 'row') {
-      await conn.query(
-        `SELECT 1 FROM ${quotedName(table)} WHERE ${keyCondition(table, identity)} LIMIT 1 FOR UPDATE`,
-      );
+      for (const image of images) {
+        await conn.query(
+          `SELECT 1 FROM ${quotedName(table)} WHERE ${keyCondition(table, image)} LIMIT 1 FOR UPDATE`,
+        );
+      }
       continue;
     }
-    const list = byTable.get(table);
-    if (list === undefined) byTable.set(table, [identity]);
-    else list.push(identity);
-  }
-  for (const [table, images] of byTable) {
-    if (table.address.kind === 'row') continue;
     const key = table.address.columns.map((i) => table.columns[i] as ColumnFacts);
     for (let at = 0; at < images.length; at += LOCK_KEYS) {
       const terms = images.slice(at, at + LOCK_KEYS).map((image) => keyTerm(table, key, image));

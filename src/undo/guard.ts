@@ -32,13 +32,7 @@ const MAX_QUERY_CHARS = 512 * 1024;
 /** For each check, whether its row holds the image (or is gone). */
 export async function rowsHold(conn: Connection, firsts: readonly RowCheck[]): Promise<boolean[]> {
   const unchanged: (boolean | undefined)[] = firsts.map(() => undefined);
-  const byTable = new Map<TableFacts, number[]>();
-  for (const [index, statement] of firsts.entries()) {
-    const list = byTable.get(statement.table);
-    if (list === undefined) byTable.set(statement.table, [index]);
-    else list.push(index);
-  }
-  for (const [table, indexes] of byTable) {
+  for (const [table, indexes] of indexesByTable(firsts)) {
     const identity = (table.address.kind === 'row' ? [] : table.address.columns).map(
       (i) => table.columns[i] as ColumnFacts,
     );
@@ -56,6 +50,17 @@ export async function rowsHold(conn: Connection, firsts: readonly RowCheck[]): P
     unchanged[index] = isUnchanged(firsts[index] as RowCheck, found[n]?.[0]);
   }
   return unchanged.map((u) => u === true);
+}
+
+/** The indexes of `items` per table, in order: what one query of a table can cover. */
+export function indexesByTable(items: readonly { readonly table: TableFacts }[]): Map<TableFacts, number[]> {
+  const byTable = new Map<TableFacts, number[]>();
+  for (const [index, { table }] of items.entries()) {
+    const list = byTable.get(table);
+    if (list === undefined) byTable.set(table, [index]);
+    else list.push(index);
+  }
+  return byTable;
 }
 
 /** One fast-path query: the statements it covers and the WHERE that reads their rows. */

@@ -16,6 +16,7 @@ import {
   type BinlogEvent,
   Bitmap,
   ByteReader,
+  countRowsOf,
   decodeRowImage,
   type ImageSpans,
   imageSpans,
@@ -110,11 +111,9 @@ export async function traceRowHistories(options: HistoryOptions): Promise<RowHis
   let sequence = 0;
   let laterTransactions = 0;
 
+  /** Loads a table the pass has not seen in this shape (a map of another shape is checked against the live table again, and refused when they differ). */
   const tableOf = async (map: TableMapDetails): Promise<TableState> => {
     const name = `${map.database}.${map.table}`;
-    const known = tables.get(name);
-    // A map of another shape is checked against the live table again (and refused when they differ).
-    if (known !== undefined && known.facts.columns.length === map.columns.length) return known;
     const facts = await options.tableFacts(map);
     const reason = facts.address.kind === 'row' ? 'it has no key' : await options.stepwiseReason(facts);
     if (reason !== undefined) stepwise.set(name, reason);
@@ -167,7 +166,7 @@ export async function traceRowHistories(options: HistoryOptions): Promise<RowHis
           if (reason !== undefined) stepwise.set(name, reason);
         }
         const counted = stepwise.has(name)
-          ? countRows(event)
+          ? countRowsOf(event)
           : recordBadRows(event, table, gtid, sequence, histories, stepwise);
         transaction.rows += counted;
         sequence += counted;
@@ -175,9 +174,14 @@ export async function traceRowHistories(options: HistoryOptions): Promise<RowHis
       }
       if (event.kind !== 'rows' || transactions.size === 0) continue;
       const map = event.table as TableMapDetails;
-      const table = tables.get(`${map.database}.${map.table}`);
-      if (table === undefined || table.facts.columns.length !== map.columns.length) continue;
-      recordLaterRows(event, table, gtid || '(no GTID)', histories);
+      const name = `${map.database}.${map.table}`;
+      const table = tables.get(name);
+      // Later writes to a stepwise table are traced by the second pass, from decoded rows.
+      if (table === undefined || table.facts.columns.length !== map.columns.length || stepwise.has(name))
+        continue;
+      const reason = netRefusal(event, table);
+      if (reason !== undefined) stepwise.set(name, `a later transaction logged ${reason}`);
+      else recordLaterRows(event, table, gtid || '(no GTID)', histories);
     }
   }
   refuseMissingTransactions(options.gtids, transactions);
@@ -240,7 +244,7 @@ function recordBadRows(
       // The row moved to another key: undoing it row by row could clash with the row now holding
       // its old key, so the table goes stepwise (the reverse of the actual order never clashes).
       stepwise.set(`${table.facts.schema}.${table.facts.table}`, 'a bad change moved a row to another key');
-      return countRest(r, event, sequence - firstSequence + 1);
+      return countRowsOf(event);
     }
     const after = afterStart >= 0 ? storedImage(rows, afterStart, afterEnd, map, table.full) : undefined;
     const history = histories.get(key);
@@ -300,24 +304,6 @@ function recordLaterRows(
       note(rowKeyOf(event.rows, table.after, table));
     }
   }
-}
-
-function countRows(event: RowsEvent): number {
-  return countRest(rowsReader(event), event, 0);
-}
-
-/** Counts the rows left in a rows event (plus `counted` already seen), skipping their bytes. */
-function countRest(r: ByteReader, event: RowsEvent, counted: number): number {
-  const map = event.table as TableMapDetails;
-  const count = event.present.count();
-  const afterCount = event.presentAfter?.count() ?? 0;
-  let rows = counted;
-  while (r.remaining > 0) {
-    skipImage(r, map.columns, event.present, count);
-    if (event.presentAfter !== undefined) skipImage(r, map.columns, event.presentAfter, afterCount);
-    rows++;
-  }
-  return rows;
 }
 
 /**

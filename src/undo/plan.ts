@@ -276,8 +276,9 @@ async function writeStatements(chains: readonly RowUndo[]): Promise<void> {
   let written = 0;
   for (const chain of chains) {
     for (const statement of chain.statements) {
-      written += statement.sql.length > 0 ? 1 : 0;
-      if (written % 512 === 0) await new Promise((resume) => setImmediate(resume));
+      // Reading a statement's SQL writes it (compensate defers it to the first read).
+      if (statement.sql.length === 0) continue;
+      if (++written % 512 === 0) await new Promise((resume) => setImmediate(resume));
     }
   }
 }
@@ -317,11 +318,10 @@ async function checkChains(
     const lookup = exactLookup(check);
     const [row] = await queryRows(conn, `SELECT ${lookup.what}, t.* FROM ${lookup.from}`);
     if (isUnchanged(check, row) && !interleaved.has(chain)) continue;
-    const identity = (first.expect ?? first.restore) as NonNullable<UndoStatement['expect']>;
     chain.conflict = conflictOf(
       first,
       first.table,
-      identity,
+      check.identity,
       row === undefined ? null : currentRow(row),
       later,
     );

@@ -184,4 +184,19 @@ describe('undo, one statement per row', () => {
     await expect(apply(undo, 'r')).rejects.toMatchObject({ code: 'UNDO_CONFLICT' });
     expect(await checksums('r.t')).toEqual(damaged);
   });
+
+  it('traces a later write logged with partial images change by change, and still finds it', async () => {
+    await sql(
+      server,
+      `CREATE DATABASE m; CREATE TABLE m.t (id INT PRIMARY KEY, v VARCHAR(20), w INT);
+       INSERT INTO m.t SELECT seq, 'good', seq FROM seq.seq_1_to_4;`,
+    );
+    const [bad] = await transactions("UPDATE m.t SET v = 'bad'");
+    await sql(server, "SET SESSION binlog_row_image = 'MINIMAL'; UPDATE m.t SET w = 0 WHERE id = 2");
+    const [later] = await sql<{ g: string }>(server, 'SELECT @@gtid_binlog_pos AS g');
+    const undo = await plan([bad as string]);
+    expect(undo.stepwise.get('m.t')).toMatch(/later transaction logged partial row images/);
+    expect(undo.conflicts.map((c) => [c.key, c.later])).toEqual([[{ id: 2 }, [String(later?.g)]]]);
+    expect(undo.statements).toHaveLength(3);
+  });
 });
