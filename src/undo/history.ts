@@ -16,6 +16,8 @@ import {
   type BinlogEvent,
   Bitmap,
   ByteReader,
+  type ColumnDef,
+  ColumnType,
   countRowsOf,
   decodeRowImage,
   type ImageSpans,
@@ -89,11 +91,16 @@ export interface HistoryOptions {
   readonly stepwiseReason: (table: TableFacts) => Promise<string | undefined>;
 }
 
-/** A table as the pass sees it: its facts, and how its rows are keyed in the history map. */
+/** A row's identity within its table: see rowKeyOf. */
+type RowKey = number | string;
+
+/** A table as the pass sees it: its facts, its rows' histories, and how they are keyed. */
 interface TableState {
   readonly facts: TableFacts;
-  readonly prefix: string;
+  readonly rows: Map<RowKey, RowHistory>;
   readonly identity: readonly number[];
+  /** The byte width of the identity when it is one integer column (its key is then a number, see rowKeyOf), else 0. */
+  readonly integerKey: number;
   readonly before: ImageSpans;
   readonly after: ImageSpans;
   /** Every column present: the images kept are full ones (an event's own bitmap points into the read buffer). */
@@ -105,7 +112,7 @@ export async function traceRowHistories(options: HistoryOptions): Promise<RowHis
   const wanted = new Set(options.gtids);
   const transactions = new Map<string, { gtid: string; file: string; position: number; rows: number }>();
   const schemaChanges: SchemaChange[] = [];
-  const histories = new Map<string, RowHistory>();
+  const histories: RowHistory[] = [];
   const tables = new Map<string, TableState>();
   const stepwise = new Map<string, string>();
   let sequence = 0;
@@ -117,10 +124,12 @@ export async function traceRowHistories(options: HistoryOptions): Promise<RowHis
     const facts = await options.tableFacts(map);
     const reason = facts.address.kind === 'row' ? 'it has no key' : await options.stepwiseReason(facts);
     if (reason !== undefined) stepwise.set(name, reason);
+    const identity = identityColumns(facts);
     const state: TableState = {
       facts,
-      prefix: `${tables.size}:`,
-      identity: identityColumns(facts),
+      rows: new Map(),
+      identity,
+      integerKey: identity.length === 1 ? integerWidth(map.columns[identity[0] as number]) : 0,
       before: imageSpans(map.columns.length),
       after: imageSpans(map.columns.length),
       full: new Bitmap(new Uint8Array((map.columns.length + 7) >>> 3).fill(0xff), map.columns.length),
@@ -181,11 +190,11 @@ export async function traceRowHistories(options: HistoryOptions): Promise<RowHis
         continue;
       const reason = netRefusal(event, table);
       if (reason !== undefined) stepwise.set(name, `a later transaction logged ${reason}`);
-      else recordLaterRows(event, table, gtid || '(no GTID)', histories);
+      else recordLaterRows(event, table, gtid || '(no GTID)');
     }
   }
   refuseMissingTransactions(options.gtids, transactions);
-  const rows = [...histories.values()].filter((h) => !stepwise.has(`${h.table.schema}.${h.table.table}`));
+  const rows = histories.filter((h) => !stepwise.has(`${h.table.schema}.${h.table.table}`));
   return {
     transactions: [...transactions.values()],
     schemaChanges,
@@ -212,7 +221,7 @@ function recordBadRows(
   table: TableState,
   gtid: string,
   firstSequence: number,
-  histories: Map<string, RowHistory>,
+  histories: RowHistory[],
   stepwise: Map<string, string>,
 ): number {
   const r = rowsReader(event);
@@ -246,20 +255,21 @@ function recordBadRows(
       stepwise.set(`${table.facts.schema}.${table.facts.table}`, 'a bad change moved a row to another key');
       return countRowsOf(event);
     }
-    const after = afterStart >= 0 ? storedImage(rows, afterStart, afterEnd, map, table.full) : undefined;
-    const history = histories.get(key);
+    const history = table.rows.get(key);
     if (history === undefined) {
-      histories.set(key, {
+      const created: RowHistory = {
         table: table.facts,
         firstGtid: gtid,
         before: beforeStart >= 0 ? storedImage(rows, beforeStart, beforeEnd, map, table.full) : undefined,
         lastGtid: gtid,
         lastSequence: sequence,
-        after,
+        after: afterStart >= 0 ? storedImage(rows, afterStart, afterEnd, map, table.full) : undefined,
         changes: 1,
         interleaved: false,
         later: [],
-      });
+      };
+      table.rows.set(key, created);
+      histories.push(created);
     } else {
       const follows =
         beforeStart < 0
@@ -269,7 +279,8 @@ function recordBadRows(
       if (!follows) history.interleaved = true;
       history.lastGtid = gtid;
       history.lastSequence = sequence;
-      history.after = after;
+      history.after =
+        afterStart < 0 ? undefined : replaceImage(history.after, rows, afterStart, afterEnd, map, table.full);
       history.changes++;
     }
     sequence++;
@@ -278,20 +289,15 @@ function recordBadRows(
 }
 
 /** Notes a later transaction on the histories of the rows it writes. */
-function recordLaterRows(
-  event: RowsEvent,
-  table: TableState,
-  gtid: string,
-  histories: Map<string, RowHistory>,
-): void {
+function recordLaterRows(event: RowsEvent, table: TableState, gtid: string): void {
   const r = rowsReader(event);
   const map = event.table as TableMapDetails;
   const present = event.present;
   const shown = event.presentAfter ?? present;
   const count = present.count();
   const shownCount = shown.count();
-  const note = (key: string): void => {
-    const history = histories.get(key);
+  const note = (key: RowKey): void => {
+    const history = table.rows.get(key);
     if (history !== undefined && history.later.at(-1) !== gtid) history.later.push(gtid);
   };
   while (r.remaining > 0) {
@@ -307,17 +313,44 @@ function recordLaterRows(
 }
 
 /**
- * The row's identity as a map key: the table, then the bytes of each key
- * column's value (length prefix included, so the pieces cannot run together).
+ * The row's identity within its table: the bytes of each key column's value
+ * (length prefix included, so the pieces cannot run together), or, for a key
+ * of one integer column, those bytes read as a number (one-to-one up to six
+ * bytes), which costs no string per row.
  */
-function rowKeyOf(rows: Buffer, spans: ImageSpans, table: TableState): string {
-  let key = table.prefix;
+function rowKeyOf(rows: Buffer, spans: ImageSpans, table: TableState): RowKey {
+  if (table.integerKey > 0) {
+    const start = spans[2 * (table.identity[0] as number)] as number;
+    const width = table.integerKey;
+    // A BIGINT is a number while its top two bytes are zero, a string beyond: still one key per value.
+    if (start >= 0 && (width < 8 || (rows[start + 6] === 0 && rows[start + 7] === 0)))
+      return rows.readUIntLE(start, Math.min(width, 6));
+  }
+  let key = '';
   for (const index of table.identity) {
     const start = spans[2 * index] as number;
     // U+0100 is no latin1 byte: a NULL (or absent) key part never equals a value.
     key += start < 0 ? '\u0100' : rows.toString('latin1', start, spans[2 * index + 1]);
   }
   return key;
+}
+
+/** The byte width of an integer column; 0 for any other column. */
+function integerWidth(column: ColumnDef | undefined): number {
+  switch (column?.type) {
+    case ColumnType.TINY:
+      return 1;
+    case ColumnType.SHORT:
+      return 2;
+    case ColumnType.INT24:
+      return 3;
+    case ColumnType.LONG:
+      return 4;
+    case ColumnType.LONGLONG:
+      return 8;
+    default:
+      return 0;
+  }
 }
 
 function storedImage(
@@ -330,6 +363,25 @@ function storedImage(
   const bytes = Buffer.allocUnsafe(end - start);
   rows.copy(bytes, 0, start, end);
   return { bytes, map, present };
+}
+
+/**
+ * A row's new after-image: written over its previous one when that has the
+ * same length under the same map (most updates), so a row changed many
+ * times holds one buffer, not one per change.
+ */
+function replaceImage(
+  previous: StoredImage | undefined,
+  rows: Buffer,
+  start: number,
+  end: number,
+  map: TableMapDetails,
+  present: RowsEvent['present'],
+): StoredImage {
+  if (previous === undefined || previous.map !== map || previous.bytes.length !== end - start)
+    return storedImage(rows, start, end, map, present);
+  rows.copy(previous.bytes, 0, start, end);
+  return previous;
 }
 
 /** True when the stored image and `rows[start..end)` hold the same row. */

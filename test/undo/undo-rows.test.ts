@@ -83,6 +83,30 @@ describe('undo, one statement per row', () => {
     expect(await checksums('a.t')).toEqual(before);
   });
 
+  it('keeps rows apart whose integer keys share their low bytes (BIGINT beyond 2^48, negative keys)', async () => {
+    await sql(
+      server,
+      `CREATE DATABASE ik;
+       CREATE TABLE ik.big (id BIGINT UNSIGNED PRIMARY KEY, v INT);
+       CREATE TABLE ik.neg (id SMALLINT PRIMARY KEY, v INT);
+       INSERT INTO ik.big VALUES (1, 0), (281474976710657, 0), (18446744073709551615, 0), (281474976710655, 0);
+       INSERT INTO ik.neg VALUES (-1, 0), (65535 - 65536 + 1, 0), (-32768, 0), (32767, 0);`,
+    );
+    const before = await checksums('ik.big', 'ik.neg');
+    const bad = await transactions(
+      'UPDATE ik.big SET v = v + 1; UPDATE ik.neg SET v = v + 1',
+      'UPDATE ik.big SET v = v + 10 WHERE id > 1; DELETE FROM ik.neg WHERE id < 0',
+    );
+    const undo = await plan(bad);
+    expect(undo.conflicts).toEqual([]);
+    expect(undo.stepwise.size).toBe(0);
+    // 4 + 4 + 3 + 2 row changes on 8 distinct rows: 2^48 + 1 is not row 1, -1 is not 65535.
+    expect(undo.changes).toBe(13);
+    expect(undo.rows).toBe(8);
+    await apply(undo, 'ik');
+    expect(await checksums('ik.big', 'ik.neg')).toEqual(before);
+  });
+
   it('reports a row another transaction wrote between two bad ones, and undoes the rest', async () => {
     await sql(
       server,
