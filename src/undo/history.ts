@@ -117,6 +117,16 @@ export async function traceRowHistories(options: HistoryOptions): Promise<RowHis
   const stepwise = new Map<string, string>();
   let sequence = 0;
   let laterTransactions = 0;
+  // A re-logged TABLE_MAP is one shared object (the decoder's cache): its name is built once, not per event.
+  const names = new WeakMap<TableMapDetails, string>();
+  const nameOf = (map: TableMapDetails): string => {
+    let name = names.get(map);
+    if (name === undefined) {
+      name = `${map.database}.${map.table}`;
+      names.set(map, name);
+    }
+    return name;
+  };
 
   /** Loads a table the pass has not seen in this shape (a map of another shape is checked against the live table again, and refused when they differ). */
   const tableOf = async (map: TableMapDetails): Promise<TableState> => {
@@ -164,7 +174,7 @@ export async function traceRowHistories(options: HistoryOptions): Promise<RowHis
         }
         if (event.kind !== 'rows') continue;
         const map = event.table as TableMapDetails;
-        const name = `${map.database}.${map.table}`;
+        const name = nameOf(map);
         const known = tables.get(name);
         const table =
           known !== undefined && known.facts.columns.length === map.columns.length
@@ -183,7 +193,7 @@ export async function traceRowHistories(options: HistoryOptions): Promise<RowHis
       }
       if (event.kind !== 'rows' || transactions.size === 0) continue;
       const map = event.table as TableMapDetails;
-      const name = `${map.database}.${map.table}`;
+      const name = nameOf(map);
       const table = tables.get(name);
       // Later writes to a stepwise table are traced by the second pass, from decoded rows.
       if (table === undefined || table.facts.columns.length !== map.columns.length || stepwise.has(name))

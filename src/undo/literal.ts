@@ -202,9 +202,14 @@ function textLiteral(text: string): string {
  * of hex, and readable), else X'..'.
  */
 function bytesLiteral(bytes: Uint8Array): string {
-  for (const byte of bytes)
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i] as number;
     if (byte < 0x20 || byte > 0x7e || byte === 0x27 || byte === 0x5c) return hex(bytes);
-  return `_binary'${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1')}'`;
+  }
+  const buffer = Buffer.isBuffer(bytes)
+    ? bytes
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return `_binary'${buffer.toString('latin1')}'`;
 }
 
 function hex(bytes: Uint8Array): string {

@@ -31,22 +31,47 @@ export type GuardMode = 'guarded' | 'forced';
 /** The statement that reverses one bad row change; undefined for an update that changed nothing. */
 export function compensate(bad: BadChange, mode: GuardMode = 'guarded'): UndoStatement | undefined {
   const inverse = invert(bad.change);
-  if (inverse.kind === 'update' && changedColumns(bad.table, inverse).length === 0) return undefined;
-  // Written when first read: the guard can run while the statements are written.
-  let sql: string | undefined;
-  return {
-    gtid: bad.gtid,
-    sequence: bad.sequence,
-    table: bad.table,
-    change: bad.change,
-    kind: inverse.kind,
-    get sql() {
-      sql ??= writeChange(bad.table, inverse, mode) as string;
-      return sql;
-    },
-    expect: inverse.before,
-    restore: inverse.after,
-  };
+  const set = inverse.kind === 'update' ? changedColumns(bad.table, inverse) : undefined;
+  if (set !== undefined && set.length === 0) return undefined;
+  return new Compensation(bad, inverse, mode, set);
+}
+
+/**
+ * An UndoStatement whose SQL is written when first read, so the guard can
+ * run while the statements are written. A class, not an object literal with
+ * a getter: an undo holds tens of thousands of them, and a literal's own
+ * accessor costs each one a closure and a dictionary of its properties.
+ */
+class Compensation implements UndoStatement {
+  readonly gtid: string;
+  readonly sequence: number;
+  readonly table: TableFacts;
+  readonly change: ChangedRow;
+  readonly kind: UndoStatement['kind'];
+  readonly expect: RowImage | undefined;
+  readonly restore: RowImage | undefined;
+  #inverse: ChangedRow;
+  #mode: GuardMode;
+  #set: readonly ColumnFacts[] | undefined;
+  #sql: string | undefined;
+
+  constructor(bad: BadChange, inverse: ChangedRow, mode: GuardMode, set: readonly ColumnFacts[] | undefined) {
+    this.gtid = bad.gtid;
+    this.sequence = bad.sequence;
+    this.table = bad.table;
+    this.change = bad.change;
+    this.kind = inverse.kind;
+    this.expect = inverse.before;
+    this.restore = inverse.after;
+    this.#inverse = inverse;
+    this.#mode = mode;
+    this.#set = set;
+  }
+
+  get sql(): string {
+    this.#sql ??= writeChange(this.table, this.#inverse, this.#mode, this.#set) as string;
+    return this.#sql;
+  }
 }
 
 /** The columns an update sets (generated ones are never written). */
@@ -63,27 +88,58 @@ export function invert(change: ChangedRow): ChangedRow {
   return { kind: 'update', table: change.table, before: change.after, after: change.before };
 }
 
-/** SQL that makes `change` on the live table; undefined when it changes nothing. */
-export function writeChange(table: TableFacts, change: ChangedRow, mode: GuardMode): string | undefined {
+/** A table's columns that statements write (generated ones are computed), and their quoted list. */
+const writtenColumns = new WeakMap<TableFacts, { columns: readonly ColumnFacts[]; list: string }>();
+
+function written(table: TableFacts): { columns: readonly ColumnFacts[]; list: string } {
+  let found = writtenColumns.get(table);
+  if (found === undefined) {
+    const columns = table.columns.filter((c) => !c.generated);
+    found = { columns, list: columns.map(quotedName).join(', ') };
+    writtenColumns.set(table, found);
+  }
+  return found;
+}
+
+/**
+ * SQL that makes `change` on the live table; undefined when it changes
+ * nothing. `set`: the columns an update changes, when already known.
+ */
+export function writeChange(
+  table: TableFacts,
+  change: ChangedRow,
+  mode: GuardMode,
+  set?: readonly ColumnFacts[],
+): string | undefined {
+  // One join at the end: the statement is one flat string, not a tree of pieces kept until the script is written.
+  const sql: string[] = [];
   const name = quotedName(table);
-  const written = table.columns.filter((c) => !c.generated);
   if (change.kind === 'insert') {
     const after = change.after ?? [];
-    const columns = written.map(quotedName).join(', ');
-    const values = written.map((c) => valueLiteral(table, c, after[c.index])).join(', ');
+    const { columns, list } = written(table);
     // Forcing over a row that came back since means replacing it.
-    const verb = mode === 'forced' && table.address.kind !== 'row' ? 'REPLACE' : 'INSERT';
-    return `${verb} INTO ${name} (${columns}) VALUES (${values});`;
+    sql.push(mode === 'forced' && table.address.kind !== 'row' ? 'REPLACE' : 'INSERT', ' INTO ', name);
+    sql.push(' (', list, ') VALUES (');
+    for (const [i, c] of columns.entries())
+      sql.push(i === 0 ? '' : ', ', valueLiteral(table, c, after[c.index]));
+    sql.push(');');
+    return sql.join('');
   }
-  const before = change.before ?? [];
-  const where = rowCondition(table, before, mode);
-  if (change.kind === 'delete') return `DELETE FROM ${name} WHERE ${where} LIMIT 1;`;
-  const after = change.after ?? [];
-  const set = changedColumns(table, change).map(
-    (c) => `${quotedName(c)} = ${valueLiteral(table, c, after[c.index])}`,
-  );
-  if (set.length === 0) return undefined;
-  return `UPDATE ${name} SET ${set.join(', ')} WHERE ${where} LIMIT 1;`;
+  if (change.kind === 'update') {
+    const after = change.after ?? [];
+    sql.push('UPDATE ', name, ' SET ');
+    const columns = set ?? changedColumns(table, change);
+    if (columns.length === 0) return undefined;
+    for (const [i, c] of columns.entries()) {
+      sql.push(i === 0 ? '' : ', ', quotedName(c), ' = ', valueLiteral(table, c, after[c.index]));
+    }
+  } else {
+    sql.push('DELETE FROM ', name);
+  }
+  sql.push(' WHERE ');
+  conditionParts(table, change.before ?? [], mode, sql);
+  sql.push(' LIMIT 1;');
+  return sql.join('');
 }
 
 /**
@@ -91,20 +147,26 @@ export function writeChange(table: TableFacts, change: ChangedRow, mode: GuardMo
  * index serves it), then, when guarded, every column compared exactly.
  */
 export function rowCondition(table: TableFacts, image: RowImage, mode: GuardMode): string {
+  return conditionParts(table, image, mode, []).join('');
+}
+
+/** rowCondition's pieces, appended to `out`. */
+function conditionParts(table: TableFacts, image: RowImage, mode: GuardMode, out: string[]): string[] {
+  const first = out.length;
+  const and = (part: string): void => {
+    out.push(out.length === first ? '' : ' AND ', part);
+  };
   const keyed = table.address.kind !== 'row';
-  const parts: string[] = [];
   if (table.address.kind !== 'row') {
     for (const index of table.address.columns) {
       const column = table.columns[index];
-      if (column) parts.push(keyMatch(table, column, image[index]));
+      if (column) and(keyMatch(table, column, image[index]));
     }
   }
   if (mode === 'guarded' || !keyed) {
-    for (const column of table.columns) {
-      if (!column.generated) parts.push(exactMatch(table, column, image[column.index]));
-    }
+    for (const column of written(table).columns) and(exactMatch(table, column, image[column.index]));
   }
-  return parts.join(' AND ');
+  return out;
 }
 
 /** The WHERE that finds the row by its key alone (keyed tables), for reading its current value. */
