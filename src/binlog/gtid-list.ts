@@ -118,7 +118,12 @@ function* sequence(prefix: string, first: bigint, last: bigint, text: string): G
       hint: 'Check the range.',
     });
   }
-  for (let n = first; n <= last; n++) yield `${prefix}${n}`;
+  if (last <= BigInt(Number.MAX_SAFE_INTEGER)) {
+    // Numbers count a range of tens of thousands several times faster than BigInts.
+    for (let n = Number(first), end = Number(last); n <= end; n++) yield `${prefix}${n}`;
+  } else {
+    for (let n = first; n <= last; n++) yield `${prefix}${n}`;
+  }
 }
 
 function notGtid(text: string, hint: string): SalvageError {

@@ -63,15 +63,19 @@ export async function writeFileAtomically(path: string, text: string | Iterable<
     } else {
       const file = await open(temporary, 'wx');
       try {
-        let piece = '';
+        // Lines joined once per piece: one flat string to encode, not a tree of concatenations.
+        let piece: string[] = [];
+        let length = 0;
         for (const line of text) {
-          piece += `${line}\n`;
-          if (piece.length >= WRITE_CHARS) {
-            await file.write(piece);
-            piece = '';
+          piece.push(line, '\n');
+          length += line.length + 1;
+          if (length >= WRITE_CHARS) {
+            await file.write(piece.join(''));
+            piece = [];
+            length = 0;
           }
         }
-        await file.write(piece);
+        await file.write(piece.join(''));
       } finally {
         await file.close();
       }

@@ -27,6 +27,13 @@ describe('expandGtids', () => {
       `${UUID}:2`,
     ]);
     expect(expandGtids([`${UUID}:tag_a:7`])).toEqual([`${UUID}:tag_a:7`]);
+    // Sequence numbers are unsigned 64-bit: beyond 2^53 a range still counts exactly.
+    expect(expandGtids(['0-1-9007199254740991..0-1-9007199254740994'])).toEqual([
+      '0-1-9007199254740991',
+      '0-1-9007199254740992',
+      '0-1-9007199254740993',
+      '0-1-9007199254740994',
+    ]);
   });
 
   it('refuses ranges across servers or domains, backwards ranges, huge ranges and text that is no GTID', () => {
