@@ -18,9 +18,9 @@ import {
   readBinlogFilesBatches,
   resolveBinlogFiles,
 } from './sources/files.js';
-import { findTransactionStart } from './sources/transaction-start.js';
+import { findTransactionStart, fromTransactions } from './sources/transaction-start.js';
 import { startForTransactions } from './stream/first-log.js';
-import { openReplicationStream, type ReplicationStart } from './stream/index.js';
+import { openReplicationBatches, openReplicationStream, type ReplicationStart } from './stream/index.js';
 
 export { Bitmap, ByteReader } from './byte-reader.js';
 export { crc32 } from './crc32.js';
@@ -122,8 +122,8 @@ export function readBinlog(
 
 /**
  * The same events as readBinlog in batches (from files, up to 64 events of one chunk read;
- * from a server, one per event): whole-binlog readers loop over a batch
- * synchronously and await once per batch instead of once per event.
+ * from a server, the events received since the last batch): whole-binlog readers loop over
+ * a batch synchronously and await once per batch instead of once per event.
  */
 export function readBinlogBatches(
   input: BinlogInput,
@@ -131,7 +131,7 @@ export function readBinlogBatches(
 ): AsyncGenerator<BinlogEvent[]> {
   const raw =
     'server' in input
-      ? singletons(openReplicationStream({ server: input.server, start: input.start, until: input.until }))
+      ? openReplicationBatches({ server: input.server, start: input.start, until: input.until })
       : readBinlogFilesBatches(input, { onNotice: options.onNotice });
   return decodeEventBatches(raw, options);
 }
@@ -140,16 +140,13 @@ async function* eachOf<T>(batches: AsyncIterable<readonly T[]>): AsyncGenerator<
   for await (const batch of batches) yield* batch;
 }
 
-async function* singletons<T>(items: AsyncIterable<T>): AsyncGenerator<T[]> {
-  for await (const item of items) yield [item];
-}
-
 /**
  * The decoded events from the first of `gtids` on, in batches. From files,
  * nothing before it is decoded or even copied (each file's
  * FORMAT_DESCRIPTION aside), and none of them found is an empty stream; from
- * a server, the stream starts where `input` says, else at the newest log
- * none of them was logged before, and the caller skips what precedes them.
+ * a server, the dump starts where `input` says, else at the newest log none
+ * of them was logged before, and what precedes the first of them is dropped
+ * undecoded (FORMAT_DESCRIPTIONs aside).
  * From files the checksums are verified on a second thread: a damaged event
  * fails the stream at its end (or at the next batch once found), so callers
  * must act only on a stream read to its end.
@@ -161,7 +158,8 @@ export async function* readBinlogFrom(
 ): AsyncGenerator<BinlogEvent[]> {
   if ('server' in input) {
     const start = input.start ?? (await startForTransactions(input.server, gtids));
-    yield* readBinlogBatches({ ...input, start }, options);
+    const raw = openReplicationBatches({ server: input.server, start, until: input.until });
+    yield* decodeEventBatches(fromTransactions(raw, gtids), options);
     return;
   }
   const files = await resolveBinlogFiles(input);

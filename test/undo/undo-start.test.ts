@@ -31,6 +31,7 @@ beforeAll(async () => {
   await sql(server, 'FLUSH BINARY LOGS');
   await sql(server, "UPDATE app.t SET v = 'uno' WHERE id = 1");
   await sql(server, 'FLUSH BINARY LOGS');
+  await sql(server, "UPDATE app.t SET v = 'pre' WHERE id = 1");
   await sql(server, "UPDATE app.t SET v = 'bad' WHERE id >= 2");
   bad = await gtidNow();
   await sql(server, "UPDATE app.t SET v = 'later' WHERE id = 3");
@@ -40,6 +41,19 @@ beforeAll(async () => {
   const { size } = await handle.stat();
   await handle.write(Buffer.alloc(64, 0xff), 0, 64, size - 80);
   await handle.close();
+  // And the transaction before the bad one in their own log: a value byte of its rows event, which
+  // decodes fine but fails its checksum.
+  const log = await open(join(server.dir, 'binlog', 'binlog.000003'), 'r+');
+  const header = Buffer.alloc(19);
+  const logSize = (await log.stat()).size;
+  for (let at = 4; at < logSize; at += header.readUInt32LE(9)) {
+    await log.read(header, 0, 19, at);
+    if (header[4] !== 24) continue; // UPDATE_ROWS_EVENT_V1
+    const last = at + header.readUInt32LE(9) - 5; // the last byte of the row images: 'e' of 'pre'
+    await log.write(Buffer.from('E'), 0, 1, last);
+    break;
+  }
+  await log.close();
   conn = await connectServer(resolveTarget(parseDsn(server.dsn)));
 });
 
@@ -63,6 +77,24 @@ describe('the start of the bad transactions', () => {
     });
     expect(plan.transactions.map((t) => t.file)).toEqual(['binlog.000003']);
     expect(plan.statements).toHaveLength(1);
+  });
+
+  it('is found without decoding the transactions before it in its log, from files and the server', async () => {
+    // Reading the damaged transaction before the bad one would fail: from here on, every event is verified.
+    for (const binlog of [
+      { dir: join(server.dir, 'binlog') },
+      { server: resolveTarget(parseDsn(server.dsn)) },
+    ]) {
+      const plan = await planUndo({ gtids: [bad], binlog, conn, onConflict: 'skip' });
+      expect(plan.transactions.map((t) => t.gtid)).toEqual([bad]);
+      expect(plan.statements).toHaveLength(1);
+    }
+    const [pre] = await sql<{ g: string }>(server, 'SELECT @@gtid_binlog_pos AS g');
+    const seq = Number(String(pre?.g).split('-')[2]);
+    const damaged = `${String(pre?.g).split('-').slice(0, 2).join('-')}-${seq - 2}`;
+    await expect(
+      planUndo({ gtids: [damaged], binlog: { server: resolveTarget(parseDsn(server.dsn)) }, conn }),
+    ).rejects.toMatchObject({ code: 'BINLOG_CHECKSUM', context: { file: 'binlog.000003' } });
   });
 
   it('still reads every log when the one asked for is older than the damage', async () => {

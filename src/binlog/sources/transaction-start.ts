@@ -9,6 +9,7 @@ import { EventType } from '../event-types.js';
 import { type BinlogFormat, DEFAULT_FORMAT } from '../events/format-description.js';
 import { decodeEvent } from '../events/index.js';
 import { firstFileHolding, type LoggedBefore, parseGtidState } from '../gtid-state.js';
+import type { RawEvent } from '../types.js';
 import { readBinlogFileChunks } from './files.js';
 
 /** A transaction's first event: a file of the list and the offset of its GTID event. */
@@ -64,6 +65,43 @@ export async function findTransactionStart(
     }
   }
   return undefined;
+}
+
+/**
+ * The events of a stream (a server's dump) from the first transaction of
+ * `gtids` on; before it, only FORMAT_DESCRIPTIONs (which govern how the rest
+ * decodes) pass, and nothing but them and GTID events is decoded (an
+ * encrypted log still fails as the decoder would fail it). None of them
+ * found is a stream of FORMAT_DESCRIPTIONs alone.
+ */
+export async function* fromTransactions(
+  batches: AsyncIterable<RawEvent[]>,
+  gtids: ReadonlySet<string>,
+): AsyncGenerator<RawEvent[]> {
+  let format: BinlogFormat = DEFAULT_FORMAT;
+  let found = false;
+  for await (const batch of batches) {
+    if (found) {
+      yield batch;
+      continue;
+    }
+    const kept: RawEvent[] = [];
+    for (const raw of batch) {
+      const { bytes } = raw;
+      if (found) {
+        kept.push(raw);
+        continue;
+      }
+      const type = bytes[4] as number;
+      if (!HEADS.has(type)) continue;
+      const isFde = type === EventType.FORMAT_DESCRIPTION;
+      const event = decodeEvent(bytes, 0, bytes.length, format, format.checksum && !isFde, raw);
+      if (event.kind === 'format-description') format = event.format;
+      if (event.kind === 'gtid' || event.kind === 'mariadb-gtid') found = gtids.has(event.gtid ?? '');
+      if (found || event.kind === 'format-description') kept.push(raw);
+    }
+    if (kept.length > 0) yield kept;
+  }
 }
 
 /** Events a file can start with before its GTID state: FORMAT_DESCRIPTION, START_ENCRYPTION, checkpoints. */

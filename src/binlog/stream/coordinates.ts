@@ -79,6 +79,12 @@ export interface BinlogCoordinates {
 
 /** True when an event ending at `end` in `file` reaches or passes `target`. */
 export function reaches(file: string, end: number, target: BinlogCoordinates): boolean {
+  return reachesIn(file, target)(end);
+}
+
+/** reaches() for the events of one file, the file names compared once: a dump asks it for every event. */
+export function reachesIn(file: string, target: BinlogCoordinates): (end: number) => boolean {
   const order = compareBinlogFiles(file, target.file);
-  return order > 0 || (order === 0 && end >= target.position);
+  if (order !== 0) return () => order > 0;
+  return (end) => end >= target.position;
 }

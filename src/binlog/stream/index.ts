@@ -1,5 +1,6 @@
 /** The live-server binlog source (replication protocol); the binlog module re-exports it. */
 export {
+  openReplicationBatches,
   openReplicationStream,
   type ReplicationStart,
   type ReplicationStreamOptions,

@@ -7,7 +7,7 @@ import { randomInt } from 'node:crypto';
 import { SalvageError } from '../../errors.js';
 import { type ConnectTarget, describeTarget, detectFlavor, withConnection } from '../../mysql/index.js';
 import type { Flavor, RawEvent } from '../types.js';
-import { type BinlogCoordinates, FIRST_EVENT_POSITION, reaches, stepOf } from './coordinates.js';
+import { type BinlogCoordinates, FIRST_EVENT_POSITION, reachesIn, stepOf } from './coordinates.js';
 import { type FailureScene, replicationFailure } from './failures.js';
 import {
   binlogDumpGtidPayload,
@@ -17,7 +17,7 @@ import {
   encodeMysqlGtidSet,
   MARIADB_CAPABILITY_GTID,
 } from './protocol.js';
-import { dumpEvents, openWire, type WireConnection } from './wire.js';
+import { dumpEventBatches, openWire, type WireConnection } from './wire.js';
 
 /** Where the stream starts. */
 export type ReplicationStart =
@@ -83,6 +83,17 @@ const DEFAULT_HEARTBEAT_SECONDS = 10;
 export async function* openReplicationStream(
   options: ReplicationStreamOptions,
 ): AsyncGenerator<RawEvent, void, undefined> {
+  for await (const batch of openReplicationBatches(options)) yield* batch;
+}
+
+/**
+ * The events of openReplicationStream in batches, as they arrive: readers
+ * of a whole binlog loop over a batch synchronously and await once per
+ * batch, not once per event.
+ */
+export async function* openReplicationBatches(
+  options: ReplicationStreamOptions,
+): AsyncGenerator<RawEvent[], void, undefined> {
   const start = options.start ?? { kind: 'first' };
   const follow = options.until === 'follow';
   const scene = sceneOf(options.server, start);
@@ -96,29 +107,40 @@ export async function* openReplicationStream(
     });
     let file: string | undefined;
     let next = FIRST_EVENT_POSITION;
-    const events = dumpEvents(wire, session.payload, {
+    const end = session.end;
+    let reachesEnd: ((position: number) => boolean) | undefined;
+    const batches = dumpEventBatches(wire, session.payload, {
       highWaterBytes: options.bufferBytes ?? DEFAULT_BUFFER_BYTES,
-      lowWaterBytes: (options.bufferBytes ?? DEFAULT_BUFFER_BYTES) / 4,
       idleTimeoutMs: follow ? 3_000 * session.heartbeatSeconds : undefined,
     });
     try {
-      for await (const bytes of events) {
-        const step = stepOf(bytes, session.checksums, { file, next });
-        if (step.kind === 'switch') {
-          file = step.file;
-          next = step.position;
-          continue;
+      for await (const packets of batches) {
+        const events: RawEvent[] = [];
+        let done = false;
+        for (const bytes of packets) {
+          const step = stepOf(bytes, session.checksums, { file, next });
+          if (step.kind === 'switch') {
+            file = step.file;
+            next = step.position;
+            if (end !== undefined) reachesEnd = reachesIn(file, end);
+            continue;
+          }
+          if (step.kind === 'skip') continue;
+          if (file === undefined) {
+            throw new SalvageError(
+              'SERVER_ERROR',
+              `${scene.server} sent an event before naming its binlog file.`,
+            );
+          }
+          if (step.header.nextPosition !== 0) next = step.position + bytes.length;
+          events.push({ file, position: step.position, bytes });
+          if (reachesEnd?.(step.position + bytes.length)) {
+            done = true;
+            break;
+          }
         }
-        if (step.kind === 'skip') continue;
-        if (file === undefined) {
-          throw new SalvageError(
-            'SERVER_ERROR',
-            `${scene.server} sent an event before naming its binlog file.`,
-          );
-        }
-        if (step.header.nextPosition !== 0) next = step.position + bytes.length;
-        yield { file, position: step.position, bytes };
-        if (session.end && reaches(file, step.position + bytes.length, session.end)) return;
+        if (events.length > 0) yield events;
+        if (done) return;
       }
       dumpFinished = true;
     } catch (error) {

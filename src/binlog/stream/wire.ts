@@ -45,25 +45,26 @@ export async function openWire(target: ConnectTarget): Promise<WireConnection> {
 /** Limits on what may wait in memory for a slow consumer before the socket is paused. */
 export interface DumpLimits {
   readonly highWaterBytes: number;
-  readonly lowWaterBytes: number;
   /** Fail when nothing arrives for this long while the consumer waits (follow mode, with heartbeats on). */
   readonly idleTimeoutMs?: number | undefined;
 }
 
 /**
- * Sends a dump command and yields each event (the packet without its 0x00
- * OK byte, copied so it does not pin mysql2's socket buffers). Ends on the
- * server's EOF packet (non-blocking dumps); throws the server's error packet
- * or a lost connection as mysql2 reports them. Pauses the socket while more
- * than `highWaterBytes` are queued and resumes below `lowWaterBytes`.
+ * Sends a dump command and yields the events received so far, in order, as
+ * batches (each event the packet without its 0x00 OK byte, copied so it
+ * does not pin mysql2's socket buffers): one await per batch, not per event.
+ * Ends on the server's EOF packet (non-blocking dumps); throws the server's
+ * error packet or a lost connection as mysql2 reports them. Pauses the
+ * socket while more than `highWaterBytes` wait for the consumer, and resumes
+ * when it takes them: at most twice that is held (a batch being worked on,
+ * and what arrives meanwhile).
  */
-export async function* dumpEvents(
+export async function* dumpEventBatches(
   wire: WireConnection,
   payload: Buffer,
   limits: DumpLimits,
-): AsyncGenerator<Buffer, void, undefined> {
-  const queue: Buffer[] = [];
-  let head = 0;
+): AsyncGenerator<Buffer[], void, undefined> {
+  let queue: Buffer[] = [];
   let queuedBytes = 0;
   let paused = false;
   let ended = false;
@@ -126,19 +127,15 @@ export async function* dumpEvents(
   const idleTimeoutMs = limits.idleTimeoutMs;
   try {
     while (true) {
-      if (head < queue.length) {
-        const event = queue[head] as Buffer;
-        queue[head++] = EMPTY;
-        if (head > 1024 && head * 2 > queue.length) {
-          queue.splice(0, head);
-          head = 0;
-        }
-        queuedBytes -= event.length;
-        if (paused && queuedBytes < limits.lowWaterBytes) {
+      if (queue.length > 0) {
+        const batch = queue;
+        queue = [];
+        queuedBytes = 0;
+        if (paused) {
           paused = false;
           wire.internals.stream.resume();
         }
-        yield event;
+        yield batch;
         continue;
       }
       if (failure) throw failure;
@@ -164,8 +161,6 @@ export async function* dumpEvents(
     clearTimeout(idle);
   }
 }
-
-const EMPTY = Buffer.alloc(0);
 
 /** A packet as mysql2's writePacket takes it: 4 header bytes reserved, filled in with length and sequence id. */
 function framed(payload: Buffer): {
