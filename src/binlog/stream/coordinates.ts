@@ -7,9 +7,10 @@
  * fake GTID_LIST are artificial too. Real events carry log_pos, the offset
  * just past them, so their own offset is log_pos minus their length.
  */
+import type { SalvageError } from '../../errors.js';
 import { ByteReader } from '../byte-reader.js';
 import { EventFlag, EventType } from '../event-types.js';
-import { decodeEventHeader, EVENT_HEADER_LENGTH, type EventHeader } from '../events/header.js';
+import { EVENT_HEADER_LENGTH } from '../events/header.js';
 import { compareBinlogFiles } from '../file-names.js';
 
 /** Offset of the first event in every binlog file, after the magic bytes. */
@@ -17,12 +18,12 @@ export const FIRST_EVENT_POSITION = 4;
 
 /** What one dump packet means for the stream of file events. */
 export type StreamStep =
-  /** A real event of the current file, at this offset. */
-  | { readonly kind: 'event'; readonly position: number; readonly header: EventHeader }
+  /** A real event of the current file, at this offset; `nextPosition` is its header's log_pos. */
+  | { readonly kind: 'event'; readonly position: number; readonly nextPosition: number }
   /** The fake ROTATE: the events that follow are from `file`, starting at `position`. */
   | { readonly kind: 'switch'; readonly file: string; readonly position: number }
   /** Artificial events that are in no file (heartbeats, fake GTID_LIST): not yielded. */
-  | { readonly kind: 'skip'; readonly header: EventHeader };
+  | { readonly kind: 'skip' };
 
 const CHECKSUM_LENGTH = 4;
 
@@ -36,40 +37,40 @@ export function stepOf(
   checksums: boolean,
   where: { file?: string; next: number },
 ): StreamStep {
-  const reader = new ByteReader(bytes, 0, bytes.length, { file: where.file, position: where.next });
-  // The header's own file/position are provisional here: working out the real offset is this function's job.
-  const header = decodeEventHeader(reader, where.file ?? '', where.next);
-  if (header.length !== bytes.length) {
-    throw reader.corrupt(
-      `the server sent a ${bytes.length}-byte event whose header says ${header.length} bytes`,
-    );
+  // Read in place, no reader or header object: a dump asks this for every event.
+  const corrupt = (message: string): SalvageError =>
+    new ByteReader(bytes, 0, bytes.length, { file: where.file, position: where.next }).corrupt(message);
+  if (bytes.length < EVENT_HEADER_LENGTH) {
+    throw corrupt(`the server sent a ${bytes.length}-byte event, shorter than an event header`);
   }
-  if (
-    header.type === EventType.ROTATE &&
-    (header.flags & EventFlag.ARTIFICIAL || header.nextPosition === 0)
-  ) {
+  const type = bytes[4] as number;
+  const length = bytes.readUInt32LE(9);
+  const nextPosition = bytes.readUInt32LE(13);
+  const flags = bytes.readUInt16LE(17);
+  if (length !== bytes.length) {
+    throw corrupt(`the server sent a ${bytes.length}-byte event whose header says ${length} bytes`);
+  }
+  if (type === EventType.ROTATE && (flags & EventFlag.ARTIFICIAL || nextPosition === 0)) {
     const body = new ByteReader(bytes, EVENT_HEADER_LENGTH, bytes.length - (checksums ? CHECKSUM_LENGTH : 0));
     const position = body.u64Number();
     return { kind: 'switch', position, file: body.string(body.remaining, 'utf8') };
   }
-  if (
-    header.flags & EventFlag.ARTIFICIAL ||
-    header.type === EventType.HEARTBEAT ||
-    header.type === EventType.HEARTBEAT_V2
-  ) {
-    return { kind: 'skip', header };
+  if (flags & EventFlag.ARTIFICIAL || type === EventType.HEARTBEAT || type === EventType.HEARTBEAT_V2) {
+    return SKIP;
   }
-  if (header.nextPosition === 0) {
+  if (nextPosition === 0) {
     // The FORMAT_DESCRIPTION resent before a mid-file start is the file's first event.
-    if (header.type === EventType.FORMAT_DESCRIPTION)
-      return { kind: 'event', position: FIRST_EVENT_POSITION, header };
-    return { kind: 'event', position: where.next, header };
+    if (type === EventType.FORMAT_DESCRIPTION)
+      return { kind: 'event', position: FIRST_EVENT_POSITION, nextPosition };
+    return { kind: 'event', position: where.next, nextPosition };
   }
-  if (header.nextPosition < header.length) {
-    throw reader.corrupt(`event of ${header.length} bytes claims to end at offset ${header.nextPosition}`);
+  if (nextPosition < length) {
+    throw corrupt(`event of ${length} bytes claims to end at offset ${nextPosition}`);
   }
-  return { kind: 'event', position: header.nextPosition - header.length, header };
+  return { kind: 'event', position: nextPosition - length, nextPosition };
 }
+
+const SKIP: StreamStep = { kind: 'skip' };
 
 /** A place in a server's binlog: file and byte offset. */
 export interface BinlogCoordinates {

@@ -132,7 +132,7 @@ export async function* openReplicationBatches(
               `${scene.server} sent an event before naming its binlog file.`,
             );
           }
-          if (step.header.nextPosition !== 0) next = step.position + bytes.length;
+          if (step.nextPosition !== 0) next = step.position + bytes.length;
           events.push({ file, position: step.position, bytes });
           if (reachesEnd?.(step.position + bytes.length)) {
             done = true;
