@@ -106,6 +106,15 @@ async function main(): Promise<void> {
         ],
       },
     ];
+    // The default when no binlog is named: the same undo read over the replication protocol.
+    const fromFiles = contenders[1] as Contender;
+    const streamArgs = fromFiles.args.filter((a) => a !== '--binlog' && !files.includes(a));
+    streamArgs[streamArgs.indexOf('--out') + 1] = join(outDir, 'undo-server.sql');
+    contenders.push({
+      name: 'salvage undo --out, binlog from the server',
+      program: process.execPath,
+      args: streamArgs,
+    });
     if (values.baseline !== undefined) {
       const entry = join(resolve(values.baseline), 'bench', 'binlog', 'salvage.js');
       const undo = contenders[1] as Contender;
@@ -163,7 +172,8 @@ function describe(results: readonly Summary[], context: Context): string {
       `${(context.bytes / 2 ** 20).toFixed(0)} MB sysbench oltp_write_only binlog (byte range ${context.byteRange}). ` +
       'salvage reads the binlog files given the GTIDs, writes one guarded statement per row the range changed ' +
       '(from what the last change left back to what the row was before the first), checks every row against ' +
-      'the live sandbox (conflict guard, `--on-conflict skip`) and writes the SQL; `mariadb-binlog --flashback ' +
+      'the live sandbox (conflict guard, `--on-conflict skip`) and writes the SQL (also timed reading the ' +
+      'binlog from the sandbox over the replication protocol, the default without `--binlog`); `mariadb-binlog --flashback ' +
       '--start-position --stop-position` reads the same byte range and writes every row event reversed. ' +
       `${context.repetitions} interleaved repetitions.`,
     '',
