@@ -15,7 +15,7 @@ import type { RowImage } from '../binlog/index.js';
 import type { ColumnFacts, TableFacts } from '../impact/index.js';
 import { type Connection, queryRawRows, type RawRow } from '../mysql/index.js';
 import { type Lookup, lookupEach } from './batch.js';
-import { keyLiteral, liveColumn, liveForm, quotedName } from './literal.js';
+import { holdsLiveForm, keyLiteral, liveColumn, liveForm, quotedName } from './literal.js';
 import { keyCondition, rowCondition } from './statements.js';
 
 /** A row, found by `identity` (its key columns, or every column without a key), that must hold `holds` or not exist. */
@@ -140,11 +140,7 @@ async function compareBatch(
 /** Every column of the live row has exactly the after-image's bytes. */
 function sameRow(table: TableFacts, expect: RowImage, row: RawRow): boolean {
   for (const column of table.columns) {
-    const form = liveForm(table, column, expect[column.index]);
-    const live = row[column.index];
-    if (form === undefined) return false;
-    if (form === null ? live !== null : live === null || live === undefined || !form.equals(live))
-      return false;
+    if (holdsLiveForm(table, column, expect[column.index], row[column.index]) !== true) return false;
   }
   return true;
 }

@@ -86,6 +86,30 @@ export function liveColumn(column: ColumnFacts): string {
 }
 
 const LIVE_INTEGERS = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'bigint']);
+
+/**
+ * Whether the live bytes of `column` (as liveColumn reads them) are exactly
+ * liveForm(value); undefined when the value has no such form. The same
+ * answer as comparing with liveForm, without a buffer per integer.
+ */
+export function holdsLiveForm(
+  table: TableFacts,
+  column: ColumnFacts,
+  value: Value | undefined,
+  live: Buffer | null | undefined,
+): boolean | undefined {
+  if (typeof value === 'number' && (value >= 0 || !column.unsigned) && LIVE_INTEGERS.has(column.dataType)) {
+    if (live === null || live === undefined) return false;
+    const text = String(value);
+    if (text.length !== live.length) return false;
+    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) !== live[i]) return false;
+    return true;
+  }
+  const form = liveForm(table, column, value);
+  if (form === undefined) return undefined;
+  if (form === null) return live === null;
+  return live !== null && live !== undefined && form.equals(live);
+}
 const LIVE_TEXT_FORMS = new Set(['decimal', 'date', 'time', 'datetime', 'timestamp', 'year']);
 const UTF8 = /^utf8/;
 
