@@ -18,7 +18,7 @@ import {
   readBinlogFilesBatches,
   resolveBinlogFiles,
 } from './sources/files.js';
-import { findTransactionStart, fromTransactions } from './sources/transaction-start.js';
+import { findTransactionStart, transactionGate } from './sources/transaction-start.js';
 import { startForTransactions } from './stream/first-log.js';
 import { openReplicationBatches, openReplicationStream, type ReplicationStart } from './stream/index.js';
 
@@ -146,7 +146,7 @@ async function* eachOf<T>(batches: AsyncIterable<readonly T[]>): AsyncGenerator<
  * FORMAT_DESCRIPTION aside), and none of them found is an empty stream; from
  * a server, the dump starts where `input` says, else at the newest log none
  * of them was logged before, and what precedes the first of them is dropped
- * undecoded (FORMAT_DESCRIPTIONs aside).
+ * as it arrives, undecoded and uncopied (FORMAT_DESCRIPTIONs aside).
  * From files the checksums are verified on a second thread: a damaged event
  * fails the stream at its end (or at the next batch once found), so callers
  * must act only on a stream read to its end.
@@ -158,8 +158,13 @@ export async function* readBinlogFrom(
 ): AsyncGenerator<BinlogEvent[]> {
   if ('server' in input) {
     const start = input.start ?? (await startForTransactions(input.server, gtids));
-    const raw = openReplicationBatches({ server: input.server, start, until: input.until });
-    yield* decodeEventBatches(fromTransactions(raw, gtids), options);
+    const raw = openReplicationBatches({
+      server: input.server,
+      start,
+      until: input.until,
+      admit: transactionGate(gtids),
+    });
+    yield* decodeEventBatches(raw, options);
     return;
   }
   const files = await resolveBinlogFiles(input);

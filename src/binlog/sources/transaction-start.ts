@@ -9,7 +9,6 @@ import { EventType } from '../event-types.js';
 import { type BinlogFormat, DEFAULT_FORMAT } from '../events/format-description.js';
 import { decodeEvent } from '../events/index.js';
 import { firstFileHolding, type LoggedBefore, parseGtidState } from '../gtid-state.js';
-import type { RawEvent } from '../types.js';
 import { readBinlogFileChunks } from './files.js';
 
 /** A transaction's first event: a file of the list and the offset of its GTID event. */
@@ -68,40 +67,36 @@ export async function findTransactionStart(
 }
 
 /**
- * The events of a stream (a server's dump) from the first transaction of
- * `gtids` on; before it, only FORMAT_DESCRIPTIONs (which govern how the rest
- * decodes) pass, and nothing but them and GTID events is decoded (an
- * encrypted log still fails as the decoder would fail it). None of them
- * found is a stream of FORMAT_DESCRIPTIONs alone.
+ * A gate for the events of a stream (a server's dump), asked of each event
+ * in order (`bytes[start..end)`): true from the first transaction of
+ * `gtids` on; before it, only for FORMAT_DESCRIPTIONs (which govern how the
+ * rest decodes) and for what it cannot read (an encrypted log's
+ * START_ENCRYPTION, a damaged GTID event), which the decoder then refuses
+ * with its place in the log. Nothing but those and GTID events is decoded.
  */
-export async function* fromTransactions(
-  batches: AsyncIterable<RawEvent[]>,
+export function transactionGate(
   gtids: ReadonlySet<string>,
-): AsyncGenerator<RawEvent[]> {
+): (bytes: Buffer, start: number, end: number) => boolean {
   let format: BinlogFormat = DEFAULT_FORMAT;
   let found = false;
-  for await (const batch of batches) {
-    if (found) {
-      yield batch;
-      continue;
-    }
-    const kept: RawEvent[] = [];
-    for (const raw of batch) {
-      const { bytes } = raw;
-      if (found) {
-        kept.push(raw);
-        continue;
+  const where = { file: '', position: 0 };
+  return (bytes, start, end) => {
+    if (found) return true;
+    const type = bytes[start + 4] as number;
+    if (!HEADS.has(type)) return false;
+    const isFde = type === EventType.FORMAT_DESCRIPTION;
+    try {
+      const event = decodeEvent(bytes, start, end, format, format.checksum && !isFde, where);
+      if (event.kind === 'format-description') {
+        format = event.format;
+        return true;
       }
-      const type = bytes[4] as number;
-      if (!HEADS.has(type)) continue;
-      const isFde = type === EventType.FORMAT_DESCRIPTION;
-      const event = decodeEvent(bytes, 0, bytes.length, format, format.checksum && !isFde, raw);
-      if (event.kind === 'format-description') format = event.format;
       if (event.kind === 'gtid' || event.kind === 'mariadb-gtid') found = gtids.has(event.gtid ?? '');
-      if (found || event.kind === 'format-description') kept.push(raw);
+      return found;
+    } catch {
+      return true;
     }
-    if (kept.length > 0) yield kept;
-  }
+  };
 }
 
 /** Events a file can start with before its GTID state: FORMAT_DESCRIPTION, START_ENCRYPTION, checkpoints. */

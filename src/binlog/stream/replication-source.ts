@@ -6,6 +6,7 @@
 import { randomInt } from 'node:crypto';
 import { SalvageError } from '../../errors.js';
 import { type ConnectTarget, describeTarget, detectFlavor, withConnection } from '../../mysql/index.js';
+import { EventType } from '../event-types.js';
 import type { Flavor, RawEvent } from '../types.js';
 import { type BinlogCoordinates, FIRST_EVENT_POSITION, reachesIn, stepOf } from './coordinates.js';
 import { type FailureScene, replicationFailure } from './failures.js';
@@ -17,7 +18,7 @@ import {
   encodeMysqlGtidSet,
   MARIADB_CAPABILITY_GTID,
 } from './protocol.js';
-import { dumpEventBatches, openWire, type WireConnection } from './wire.js';
+import { dumpEventBatches, type EventAdmission, openWire, type WireConnection } from './wire.js';
 
 /** Where the stream starts. */
 export type ReplicationStart =
@@ -50,9 +51,22 @@ export interface ReplicationStreamOptions {
   readonly heartbeatSeconds?: number;
   /** Bytes of received events kept for a slow consumer before the socket is paused. Default 16 MiB. */
   readonly bufferBytes?: number;
+  /**
+   * For readers of part of the stream: each event is offered as it arrives
+   * (read in place, never kept), in order, and one refused is dropped before
+   * it is copied. The server's fake ROTATEs and heartbeats, which the stream
+   * itself needs, always pass.
+   */
+  readonly admit?: EventAdmission;
 }
 
 const DEFAULT_BUFFER_BYTES = 16 * 1024 * 1024;
+/** Events the stream reads itself (the fake ROTATE naming each file, heartbeats): never refused. */
+const STREAM_TYPES: ReadonlySet<number> = new Set([
+  EventType.ROTATE,
+  EventType.HEARTBEAT,
+  EventType.HEARTBEAT_V2,
+]);
 const DEFAULT_HEARTBEAT_SECONDS = 10;
 
 /**
@@ -109,10 +123,18 @@ export async function* openReplicationBatches(
     let next = FIRST_EVENT_POSITION;
     const end = session.end;
     let reachesEnd: ((position: number) => boolean) | undefined;
-    const batches = dumpEventBatches(wire, session.payload, {
-      highWaterBytes: options.bufferBytes ?? DEFAULT_BUFFER_BYTES,
-      idleTimeoutMs: follow ? 3_000 * session.heartbeatSeconds : undefined,
-    });
+    const admit = options.admit;
+    const batches = dumpEventBatches(
+      wire,
+      session.payload,
+      {
+        highWaterBytes: options.bufferBytes ?? DEFAULT_BUFFER_BYTES,
+        idleTimeoutMs: follow ? 3_000 * session.heartbeatSeconds : undefined,
+      },
+      admit === undefined
+        ? undefined
+        : (bytes, start, end) => STREAM_TYPES.has(bytes[start + 4] as number) || admit(bytes, start, end),
+    );
     try {
       for await (const packets of batches) {
         const events: RawEvent[] = [];

@@ -42,6 +42,9 @@ export async function openWire(target: ConnectTarget): Promise<WireConnection> {
   };
 }
 
+/** Whether to keep the event at `bytes[start..end)` (in mysql2's buffer: read, never kept); false drops it uncopied. */
+export type EventAdmission = (bytes: Buffer, start: number, end: number) => boolean;
+
 /** Limits on what may wait in memory for a slow consumer before the socket is paused. */
 export interface DumpLimits {
   readonly highWaterBytes: number;
@@ -57,12 +60,14 @@ export interface DumpLimits {
  * error packet or a lost connection as mysql2 reports them. Pauses the
  * socket while more than `highWaterBytes` wait for the consumer, and resumes
  * when it takes them: at most twice that is held (a batch being worked on,
- * and what arrives meanwhile).
+ * and what arrives meanwhile). Events `admit` refuses are dropped as they
+ * arrive, without a copy.
  */
 export async function* dumpEventBatches(
   wire: WireConnection,
   payload: Buffer,
   limits: DumpLimits,
+  admit?: EventAdmission,
 ): AsyncGenerator<Buffer[], void, undefined> {
   let queue: Buffer[] = [];
   let queuedBytes = 0;
@@ -103,6 +108,7 @@ export async function* dumpEventBatches(
         notify();
         return true;
       }
+      if (admit !== undefined && !admit(packet.buffer, packet.offset + 1, packet.end)) return false;
       const event = Buffer.from(packet.buffer.subarray(packet.offset + 1, packet.end));
       queue.push(event);
       queuedBytes += event.length;
