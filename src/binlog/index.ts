@@ -2,6 +2,7 @@
  * The binlog module: read MySQL and MariaDB binary logs (files or a live
  * server) as decoded events, transactions and row changes, all streamed.
  */
+import { stat } from 'node:fs/promises';
 import type { ConnectTarget } from '../mysql/index.js';
 import { verifyChecksumsAside } from './checksums.js';
 import {
@@ -147,9 +148,9 @@ async function* eachOf<T>(batches: AsyncIterable<readonly T[]>): AsyncGenerator<
  * a server, the dump starts where `input` says, else at the newest log none
  * of them was logged before, and what precedes the first of them is dropped
  * as it arrives, undecoded and uncopied (FORMAT_DESCRIPTIONs aside).
- * From files the checksums are verified on a second thread: a damaged event
- * fails the stream at its end (or at the next batch once found), so callers
- * must act only on a stream read to its end.
+ * From files the checksums of a range of 32 MiB or more are verified on a
+ * second thread: a damaged event fails the stream at its end (or at the next
+ * batch once found), so callers must act only on a stream read to its end.
  */
 export async function* readBinlogFrom(
   input: BinlogInput,
@@ -172,7 +173,9 @@ export async function* readBinlogFrom(
   if (start === undefined) return;
   const range = files.slice(start.fileIndex);
   const aside =
-    options.verify === false ? undefined : verifyChecksumsAside({ files: range, from: start.position });
+    options.verify === false || (await rangeBytes(range, start.position)) < ASIDE_FROM_BYTES
+      ? undefined
+      : verifyChecksumsAside({ files: range, from: start.position });
   let failure: unknown;
   aside?.done.catch((error: unknown) => {
     failure = error;
@@ -187,6 +190,19 @@ export async function* readBinlogFrom(
   } finally {
     await aside?.stop();
   }
+}
+
+/**
+ * Below this many bytes, checksums are verified inline: starting the worker
+ * costs about 0.1 s, verifying 32 MiB on this thread about 0.05 s.
+ */
+const ASIDE_FROM_BYTES = 32 * 2 ** 20;
+
+/** The bytes of `files` from `from` in the first to the end of the last. */
+async function rangeBytes(files: readonly string[], from: number): Promise<number> {
+  let bytes = -from;
+  for (const file of files) bytes += (await stat(file)).size;
+  return bytes;
 }
 
 async function* chunksFrom(

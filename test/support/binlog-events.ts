@@ -1,4 +1,8 @@
-/** A sandbox's whole binlog as decoded events with their bytes, the way a restore reads its chain. */
+/**
+ * A sandbox's whole binlog as decoded events with their bytes, the way a
+ * restore reads its chain; and damage done to a binlog file on purpose.
+ */
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeBatchesWithBytes, type EventWithBytes } from '../../src/backup/index.js';
 import { type RawEvent, readBinlogFilesBatches } from '../../src/binlog/index.js';
@@ -19,4 +23,26 @@ export async function* binlogEventBatches(server: {
 /** binlogEventBatches one event at a time. */
 export async function* binlogEvents(server: { readonly dir: string }): AsyncGenerator<EventWithBytes> {
   for await (const batch of binlogEventBatches(server)) yield* batch;
+}
+
+/**
+ * Flips a bit inside the ANNOTATE_ROWS event that follows the GTID event at
+ * `gtidAt` of a binlog file: an event the undo never decodes, so only its
+ * checksum can tell. Returns the annotation's offset.
+ */
+export async function damageAnnotation(path: string, gtidAt: number): Promise<number> {
+  const handle = await open(path, 'r+');
+  try {
+    const header = Buffer.alloc(19);
+    await handle.read(header, 0, 19, gtidAt);
+    const annotation = gtidAt + header.readUInt32LE(9);
+    await handle.read(header, 0, 19, annotation);
+    if (header[4] !== 160) throw new Error(`no ANNOTATE_ROWS after the GTID event at ${path}:${gtidAt}`);
+    const byte = Buffer.alloc(1);
+    await handle.read(byte, 0, 1, annotation + 25);
+    await handle.write(Buffer.from([(byte[0] as number) ^ 0x20]), 0, 1, annotation + 25);
+    return annotation;
+  } finally {
+    await handle.close();
+  }
 }

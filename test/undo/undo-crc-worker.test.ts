@@ -1,0 +1,86 @@
+/**
+ * A range of 32 MiB or more has its checksums verified on the command's
+ * second thread while the first decodes: a damaged event the undo never
+ * decodes still fails the command with the event named, and nothing is
+ * written. (Smaller ranges are verified inline: undo-start.test.ts.)
+ */
+import { existsSync } from 'node:fs';
+import { cp, mkdtemp, open, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { damageAnnotation } from '../support/binlog-events.js';
+import { runSalvage } from '../support/cli.js';
+import { type Sandbox, sql, startSandbox } from '../support/sandbox.js';
+
+let server: Sandbox;
+let bad: string;
+
+beforeAll(async () => {
+  server = await startSandbox({ serverOptions: { max_allowed_packet: '64M' } });
+  await sql(
+    server,
+    'CREATE DATABASE seq; CREATE DATABASE big; CREATE TABLE big.t (id INT PRIMARY KEY, b LONGBLOB)',
+  );
+  await sql(server, "INSERT INTO big.t SELECT seq, REPEAT('a', 1048576) FROM seq.seq_1_to_20");
+  // One bad transaction of about 40 MiB of row images (20 rows, before and after).
+  await sql(server, "UPDATE big.t SET b = REPEAT('b', 1048576)");
+  const [row] = await sql<{ g: string }>(server, 'SELECT @@gtid_binlog_pos AS g');
+  bad = String(row?.g);
+  await sql(server, 'FLUSH BINARY LOGS');
+}, 120_000);
+
+describe('checksums of a large range', () => {
+  it('are verified on the second thread: a damaged annotation fails the undo, with the event named', async () => {
+    const copy = await mkdtemp(join(tmpdir(), 'salvage-undo-crc-big-'));
+    await cp(join(server.dir, 'binlog'), copy, { recursive: true });
+    const log = join(copy, 'binlog.000001');
+    const { size } = await stat(log);
+    // The last GTID event is the bad transaction's; its ANNOTATE_ROWS follows.
+    const handle = await open(log, 'r');
+    const header = Buffer.alloc(19);
+    let gtidAt = -1;
+    for (let at = 4; at < size; at += header.readUInt32LE(9)) {
+      await handle.read(header, 0, 19, at);
+      if (header[4] === 162) gtidAt = at;
+    }
+    await handle.close();
+    expect(size - gtidAt).toBeGreaterThan(32 * 2 ** 20);
+    const annotation = await damageAnnotation(log, gtidAt);
+    const out = join(copy, 'undo.sql');
+    const run = await runSalvage([
+      'undo',
+      '--source',
+      server.dsn,
+      '--gtid',
+      bad,
+      '--dir',
+      copy,
+      '--out',
+      out,
+      '--json',
+    ]);
+    expect(run.code, run.stderr).toBe(2);
+    expect(JSON.parse(run.stdout).error).toMatchObject({
+      code: 'BINLOG_CHECKSUM',
+      file: 'binlog.000001',
+      position: annotation,
+    });
+    expect(existsSync(out)).toBe(false);
+    // Undamaged, the same range is undone: 20 rows back to 'a'.
+    const clean = await runSalvage([
+      'undo',
+      '--source',
+      server.dsn,
+      '--gtid',
+      bad,
+      '--dir',
+      join(server.dir, 'binlog'),
+      '--out',
+      out,
+      '--json',
+    ]);
+    expect(clean.code, clean.stderr).toBe(0);
+    expect(JSON.parse(clean.stdout)).toMatchObject({ statements: 20, rows: 20, conflicts: [] });
+  }, 120_000);
+});
