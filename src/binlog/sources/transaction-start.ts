@@ -40,24 +40,13 @@ export async function findTransactionStart(
   for (const [fileIndex, path] of files.entries()) {
     if (fileIndex < from) continue;
     const file = basename(path);
-    let format: BinlogFormat = DEFAULT_FORMAT;
+    const startsWanted = headReader(gtids);
     for await (const chunk of readBinlogFileChunks(path)) {
       const { buffer } = chunk;
       let position = chunk.position;
       for (let at = chunk.start; at < chunk.end; ) {
         const length = buffer.readUInt32LE(at + 9);
-        const type = buffer[at + 4] as number;
-        if (HEADS.has(type)) {
-          const isFde = type === EventType.FORMAT_DESCRIPTION;
-          const event = decodeEvent(buffer, at, at + length, format, format.checksum && !isFde, {
-            file,
-            position,
-          });
-          if (event.kind === 'format-description') format = event.format;
-          else if ((event.kind === 'gtid' || event.kind === 'mariadb-gtid') && gtids.has(event.gtid ?? '')) {
-            return { fileIndex, file, position };
-          }
-        }
+        if (startsWanted(buffer, at, at + length, file, position)) return { fileIndex, file, position };
         at += length;
         position += length;
       }
@@ -77,25 +66,37 @@ export async function findTransactionStart(
 export function transactionGate(
   gtids: ReadonlySet<string>,
 ): (bytes: Buffer, start: number, end: number) => boolean {
-  let format: BinlogFormat = DEFAULT_FORMAT;
+  const startsWanted = headReader(gtids);
   let found = false;
-  const where = { file: '', position: 0 };
   return (bytes, start, end) => {
     if (found) return true;
-    const type = bytes[start + 4] as number;
-    if (!HEADS.has(type)) return false;
-    const isFde = type === EventType.FORMAT_DESCRIPTION;
     try {
-      const event = decodeEvent(bytes, start, end, format, format.checksum && !isFde, where);
-      if (event.kind === 'format-description') {
-        format = event.format;
-        return true;
-      }
-      if (event.kind === 'gtid' || event.kind === 'mariadb-gtid') found = gtids.has(event.gtid ?? '');
-      return found;
+      found = startsWanted(bytes, start, end, '', 0);
     } catch {
       return true;
     }
+    return found || bytes[start + 4] === EventType.FORMAT_DESCRIPTION;
+  };
+}
+
+/**
+ * Reads the heads of one file's events in order, `bytes[start..end)` at
+ * `position` each: FORMAT_DESCRIPTIONs (which govern how the rest decodes)
+ * and GTID events, nothing else. True at the GTID event that starts a
+ * transaction of `gtids`.
+ */
+function headReader(
+  gtids: ReadonlySet<string>,
+): (bytes: Buffer, start: number, end: number, file: string, position: number) => boolean {
+  let format: BinlogFormat = DEFAULT_FORMAT;
+  return (bytes, start, end, file, position) => {
+    const type = bytes[start + 4] as number;
+    if (!HEADS.has(type)) return false;
+    const isFde = type === EventType.FORMAT_DESCRIPTION;
+    const event = decodeEvent(bytes, start, end, format, format.checksum && !isFde, { file, position });
+    if (event.kind === 'format-description') format = event.format;
+    else if (event.kind === 'gtid' || event.kind === 'mariadb-gtid') return gtids.has(event.gtid ?? '');
+    return false;
   };
 }
 

@@ -38,17 +38,23 @@ export function stepOf(
   where: { file?: string; next: number },
 ): StreamStep {
   // Read in place, no reader or header object: a dump asks this for every event.
-  const corrupt = (message: string): SalvageError =>
-    new ByteReader(bytes, 0, bytes.length, { file: where.file, position: where.next }).corrupt(message);
   if (bytes.length < EVENT_HEADER_LENGTH) {
-    throw corrupt(`the server sent a ${bytes.length}-byte event, shorter than an event header`);
+    throw corruptEvent(
+      bytes,
+      where,
+      `the server sent a ${bytes.length}-byte event, shorter than an event header`,
+    );
   }
   const type = bytes[4] as number;
   const length = bytes.readUInt32LE(9);
   const nextPosition = bytes.readUInt32LE(13);
   const flags = bytes.readUInt16LE(17);
   if (length !== bytes.length) {
-    throw corrupt(`the server sent a ${bytes.length}-byte event whose header says ${length} bytes`);
+    throw corruptEvent(
+      bytes,
+      where,
+      `the server sent a ${bytes.length}-byte event whose header says ${length} bytes`,
+    );
   }
   if (type === EventType.ROTATE && (flags & EventFlag.ARTIFICIAL || nextPosition === 0)) {
     const body = new ByteReader(bytes, EVENT_HEADER_LENGTH, bytes.length - (checksums ? CHECKSUM_LENGTH : 0));
@@ -65,12 +71,16 @@ export function stepOf(
     return { kind: 'event', position: where.next, nextPosition };
   }
   if (nextPosition < length) {
-    throw corrupt(`event of ${length} bytes claims to end at offset ${nextPosition}`);
+    throw corruptEvent(bytes, where, `event of ${length} bytes claims to end at offset ${nextPosition}`);
   }
   return { kind: 'event', position: nextPosition - length, nextPosition };
 }
 
 const SKIP: StreamStep = { kind: 'skip' };
+
+function corruptEvent(bytes: Buffer, where: { file?: string; next: number }, message: string): SalvageError {
+  return new ByteReader(bytes, 0, bytes.length, { file: where.file, position: where.next }).corrupt(message);
+}
 
 /** A place in a server's binlog: file and byte offset. */
 export interface BinlogCoordinates {
