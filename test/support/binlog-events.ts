@@ -2,10 +2,14 @@
  * A sandbox's whole binlog as decoded events with their bytes, the way a
  * restore reads its chain; and damage done to a binlog file on purpose.
  */
-import { open } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { cp, mkdtemp, open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import { decodeBatchesWithBytes, type EventWithBytes } from '../../src/backup/index.js';
 import { type RawEvent, readBinlogFilesBatches } from '../../src/binlog/index.js';
+import { runSalvage } from './cli.js';
 
 /** Every event of the server's binlog directory, in batches, each event with its own copy of its bytes. */
 export async function* binlogEventBatches(server: {
@@ -26,11 +30,41 @@ export async function* binlogEvents(server: { readonly dir: string }): AsyncGene
 }
 
 /**
- * Flips a bit inside the ANNOTATE_ROWS event that follows the GTID event at
- * `gtidAt` of a binlog file: an event the undo never decodes, so only its
- * checksum can tell. Returns the annotation's offset.
+ * `salvage undo --dir` over a copy of `server`'s binlogs in which the
+ * ANNOTATE_ROWS after the bad transaction's GTID event (`file`, `gtidAt`) is
+ * damaged: an event the undo never decodes, so only its checksum can tell.
+ * The command must fail with BINLOG_CHECKSUM naming that event, and write
+ * nothing.
  */
-export async function damageAnnotation(path: string, gtidAt: number): Promise<number> {
+export async function expectUndoRefusesDamagedAnnotation(
+  server: { readonly dir: string; readonly dsn: string },
+  gtid: string,
+  file: string,
+  gtidAt: number,
+): Promise<void> {
+  const copy = await mkdtemp(join(tmpdir(), 'salvage-undo-crc-'));
+  await cp(join(server.dir, 'binlog'), copy, { recursive: true });
+  const annotation = await damageAnnotation(join(copy, file), gtidAt);
+  const out = join(copy, 'undo.sql');
+  const run = await runSalvage([
+    'undo',
+    '--source',
+    server.dsn,
+    '--gtid',
+    gtid,
+    '--dir',
+    copy,
+    '--out',
+    out,
+    '--json',
+  ]);
+  expect(run.code, run.stderr).toBe(2);
+  expect(JSON.parse(run.stdout).error).toMatchObject({ code: 'BINLOG_CHECKSUM', file, position: annotation });
+  expect(existsSync(out)).toBe(false);
+}
+
+/** Flips a bit inside the ANNOTATE_ROWS event that follows the GTID event at `gtidAt`; its offset. */
+async function damageAnnotation(path: string, gtidAt: number): Promise<number> {
   const handle = await open(path, 'r+');
   try {
     const header = Buffer.alloc(19);
