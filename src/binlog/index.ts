@@ -141,6 +141,25 @@ async function* eachOf<T>(batches: AsyncIterable<readonly T[]>): AsyncGenerator<
   for await (const batch of batches) yield* batch;
 }
 
+/** How readBinlogFrom finds its start in files. */
+export interface FromOptions extends EventStreamOptions {
+  /**
+   * Bisect large files on GTID sequence numbers instead of stepping through
+   * every event before the first transaction. Should a transaction of the
+   * set then never appear (logged out of order, before the start found),
+   * the stream fails at its end with StartMissed: readFromTransactions
+   * reads again from the beginning.
+   */
+  readonly seek?: boolean;
+}
+
+/** A stream that sought its start missed a transaction of the set: it must be read again without seeking. */
+export class StartMissed extends Error {
+  constructor(readonly missing: number) {
+    super(`${missing} of the transactions lie before the start found by bisection`);
+  }
+}
+
 /**
  * The decoded events from the first of `gtids` on, in batches. From files,
  * nothing before it is decoded or even copied (each file's
@@ -155,7 +174,7 @@ async function* eachOf<T>(batches: AsyncIterable<readonly T[]>): AsyncGenerator<
 export async function* readBinlogFrom(
   input: BinlogInput,
   gtids: ReadonlySet<string>,
-  options: EventStreamOptions = {},
+  options: FromOptions = {},
 ): AsyncGenerator<BinlogEvent[]> {
   if ('server' in input) {
     const start = input.start ?? (await startForTransactions(input.server, gtids));
@@ -169,7 +188,7 @@ export async function* readBinlogFrom(
     return;
   }
   const files = await resolveBinlogFiles(input);
-  const start = await findTransactionStart(files, gtids);
+  const start = await findTransactionStart(files, gtids, { seek: options.seek === true });
   if (start === undefined) return;
   const range = files.slice(start.fileIndex);
   const aside =
@@ -180,15 +199,47 @@ export async function* readBinlogFrom(
   aside?.done.catch((error: unknown) => {
     failure = error;
   });
+  const found = start.sought ? new Set<string>() : undefined;
   try {
     const decoding = { ...options, verify: aside === undefined && options.verify !== false };
     for await (const batch of decodeEventChunks(chunksFrom(range, start.position, options), decoding)) {
       if (failure !== undefined) throw failure;
+      if (found !== undefined) noteFound(batch, gtids, found);
       yield batch;
     }
     await aside?.done;
+    if (found !== undefined && found.size < gtids.size) throw new StartMissed(gtids.size - found.size);
   } finally {
     await aside?.stop();
+  }
+}
+
+function noteFound(batch: readonly BinlogEvent[], gtids: ReadonlySet<string>, found: Set<string>): void {
+  for (const event of batch) {
+    if ((event.kind === 'gtid' || event.kind === 'mariadb-gtid') && gtids.has(event.gtid ?? '')) {
+      found.add(event.gtid as string);
+    }
+  }
+}
+
+/**
+ * `consume` of the events from the first of `gtids` on (readBinlogFrom,
+ * seeking its start in large files); when the seek missed a transaction,
+ * `consume` runs again over the events found by stepping through every one
+ * before it. `consume` must read the stream to its end and have no effect
+ * but its result.
+ */
+export async function readFromTransactions<T>(
+  input: BinlogInput,
+  gtids: ReadonlySet<string>,
+  options: EventStreamOptions,
+  consume: (events: AsyncIterable<readonly BinlogEvent[]>) => Promise<T>,
+): Promise<T> {
+  try {
+    return await consume(readBinlogFrom(input, gtids, { ...options, seek: true }));
+  } catch (error) {
+    if (!(error instanceof StartMissed)) throw error;
+    return consume(readBinlogFrom(input, gtids, { ...options, seek: false }));
   }
 }
 

@@ -15,7 +15,7 @@ import {
   type BinlogInput,
   EventType,
   type RowImage,
-  readBinlogFrom,
+  readFromTransactions,
   type TableMapDetails,
 } from '../binlog/index.js';
 import { SalvageError } from '../errors.js';
@@ -117,16 +117,18 @@ export async function planUndo(options: UndoOptions): Promise<UndoPlan> {
     }
     return found;
   };
-  const history = await traceRowHistories({
-    gtids: options.gtids,
-    events: readBinlogFrom(options.binlog, new Set(options.gtids), {
-      strict: true,
-      ignore: UNREAD,
-      quiet: BINDING_ONLY,
-    }),
-    tableFacts,
-    stepwiseReason: (table) => stepwiseReason(options.conn, table),
-  });
+  const history = await readFromTransactions(
+    options.binlog,
+    new Set(options.gtids),
+    { strict: true, ignore: UNREAD, quiet: BINDING_ONLY },
+    (events) =>
+      traceRowHistories({
+        gtids: options.gtids,
+        events,
+        tableFacts,
+        stepwiseReason: (table) => stepwiseReason(options.conn, table),
+      }),
+  );
   refuseSchemaChanges(history.transactions, history.schemaChanges);
   const later = new Map<string, readonly string[]>();
   const chains: RowUndo[] = [];
