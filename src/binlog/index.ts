@@ -3,6 +3,7 @@
  * server) as decoded events, transactions and row changes, all streamed.
  */
 import { stat } from 'node:fs/promises';
+import { isSalvageError } from '../errors.js';
 import type { ConnectTarget } from '../mysql/index.js';
 import { verifyChecksumsAside } from './checksums.js';
 import {
@@ -145,19 +146,12 @@ async function* eachOf<T>(batches: AsyncIterable<readonly T[]>): AsyncGenerator<
 export interface FromOptions extends EventStreamOptions {
   /**
    * Bisect large files on GTID sequence numbers instead of stepping through
-   * every event before the first transaction. Should a transaction of the
-   * set then never appear (logged out of order, before the start found),
-   * the stream fails at its end with StartMissed: readFromTransactions
-   * reads again from the beginning.
+   * every event before the first transaction. Should they be logged out of
+   * order, the start found may be past one of them: the caller must check
+   * that every transaction was read, and read again without seeking when
+   * one was not (readFromTransactions does).
    */
   readonly seek?: boolean;
-}
-
-/** A stream that sought its start missed a transaction of the set: it must be read again without seeking. */
-export class StartMissed extends Error {
-  constructor(readonly missing: number) {
-    super(`${missing} of the transactions lie before the start found by bisection`);
-  }
 }
 
 /**
@@ -199,35 +193,26 @@ export async function* readBinlogFrom(
   aside?.done.catch((error: unknown) => {
     failure = error;
   });
-  const found = start.sought ? new Set<string>() : undefined;
   try {
     const decoding = { ...options, verify: aside === undefined && options.verify !== false };
     for await (const batch of decodeEventChunks(chunksFrom(range, start.position, options), decoding)) {
       if (failure !== undefined) throw failure;
-      if (found !== undefined) noteFound(batch, gtids, found);
       yield batch;
     }
     await aside?.done;
-    if (found !== undefined && found.size < gtids.size) throw new StartMissed(gtids.size - found.size);
   } finally {
     await aside?.stop();
   }
 }
 
-function noteFound(batch: readonly BinlogEvent[], gtids: ReadonlySet<string>, found: Set<string>): void {
-  for (const event of batch) {
-    if ((event.kind === 'gtid' || event.kind === 'mariadb-gtid') && gtids.has(event.gtid ?? '')) {
-      found.add(event.gtid as string);
-    }
-  }
-}
-
 /**
  * `consume` of the events from the first of `gtids` on (readBinlogFrom,
- * seeking its start in large files); when the seek missed a transaction,
- * `consume` runs again over the events found by stepping through every one
- * before it. `consume` must read the stream to its end and have no effect
- * but its result.
+ * seeking its start in large files). `consume` must read the stream to its
+ * end, have no effect but its result, and throw GTID_NOT_FOUND for a
+ * transaction it did not see: from files it then runs again over the
+ * events found by stepping through every one (a seek can pass a
+ * transaction logged out of order), and only a second GTID_NOT_FOUND is
+ * the caller's.
  */
 export async function readFromTransactions<T>(
   input: BinlogInput,
@@ -235,10 +220,11 @@ export async function readFromTransactions<T>(
   options: EventStreamOptions,
   consume: (events: AsyncIterable<readonly BinlogEvent[]>) => Promise<T>,
 ): Promise<T> {
+  if ('server' in input) return consume(readBinlogFrom(input, gtids, options));
   try {
     return await consume(readBinlogFrom(input, gtids, { ...options, seek: true }));
   } catch (error) {
-    if (!(error instanceof StartMissed)) throw error;
+    if (!isSalvageError(error) || error.code !== 'GTID_NOT_FOUND') throw error;
     return consume(readBinlogFrom(input, gtids, { ...options, seek: false }));
   }
 }
