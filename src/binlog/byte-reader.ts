@@ -307,6 +307,9 @@ export class ByteReader {
 
 /** A little-endian-bit-order bitmap (column presence, NULL flags). */
 export class Bitmap {
+  /** count(), once asked: a rows event's bitmaps are counted several times each. */
+  #count = -1;
+
   constructor(
     readonly bits: Uint8Array,
     readonly size: number,
@@ -318,8 +321,11 @@ export class Bitmap {
 
   /** How many bits are set. */
   count(): number {
-    let n = 0;
-    for (let i = 0; i < this.size; i++) if (this.has(i)) n++;
-    return n;
+    if (this.#count < 0) {
+      let n = 0;
+      for (let i = 0; i < this.size; i++) if (this.has(i)) n++;
+      this.#count = n;
+    }
+    return this.#count;
   }
 }

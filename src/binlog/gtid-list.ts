@@ -21,6 +21,9 @@ export function isGtid(text: string): boolean {
 
 /** Every GTID the arguments name, in the order given, each once. */
 export function expandGtids(args: readonly string[]): string[] {
+  const parts = args.flatMap((arg) => arg.split(',').map((part) => part.trim())).filter((p) => p !== '');
+  // One range names each transaction once: no set of them is needed to drop repeats.
+  if (parts.length === 1) return [...expandOne(parts[0] as string)];
   const out: string[] = [];
   const seen = new Set<string>();
   const add = (gtid: string): void => {
@@ -33,14 +36,43 @@ export function expandGtids(args: readonly string[]): string[] {
     seen.add(gtid);
     out.push(gtid);
   };
-  for (const arg of args) {
-    for (const part of arg.split(',')) {
-      const text = part.trim();
-      if (text === '') continue;
-      for (const gtid of expandOne(text)) add(gtid);
-    }
-  }
+  for (const part of parts) for (const gtid of expandOne(part)) add(gtid);
   return out;
+}
+
+/** A GTID taken apart: MariaDB `domain-server-sequence`, MySQL `uuid[:tag]:sequence`. */
+export interface GtidParts {
+  /** Everything before the sequence number, its separator included: `0-1-`, `uuid:`. */
+  readonly prefix: string;
+  /** What numbers the sequence: the MariaDB domain (`0`), the MySQL source and tag. */
+  readonly stream: string;
+  /** A number while exact, else a bigint (the two compare correctly with each other). */
+  readonly sequence: number | bigint;
+}
+
+/**
+ * The parts of one GTID; undefined for anything else. By hand, not by
+ * regular expression and BigInt: it runs once per transaction of an undo.
+ */
+export function gtidParts(gtid: string): GtidParts | undefined {
+  const mysql = gtid.includes(':');
+  const last = gtid.lastIndexOf(mysql ? ':' : '-');
+  if (last <= 0 || last === gtid.length - 1 || !digitsOnly(gtid, last + 1, gtid.length)) return undefined;
+  const digits = gtid.slice(last + 1);
+  const sequence = digits.length <= 15 ? Number(digits) : BigInt(digits);
+  if (mysql) return { prefix: gtid.slice(0, last + 1), stream: gtid.slice(0, last), sequence };
+  const first = gtid.indexOf('-');
+  if (first === last || !digitsOnly(gtid, 0, first) || !digitsOnly(gtid, first + 1, last)) return undefined;
+  return { prefix: gtid.slice(0, last + 1), stream: gtid.slice(0, first), sequence };
+}
+
+function digitsOnly(text: string, start: number, end: number): boolean {
+  if (start >= end) return false;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 /**
@@ -50,7 +82,7 @@ export function expandGtids(args: readonly string[]): string[] {
  */
 export function compactGtids(gtids: readonly string[]): string[] {
   const out: string[] = [];
-  let run: { prefix: string; mysql: boolean; first: bigint; last: bigint } | undefined;
+  let run: { prefix: string; mysql: boolean; first: number | bigint; last: number | bigint } | undefined;
   const close = (): void => {
     if (run === undefined) return;
     const { prefix, mysql, first, last } = run;
@@ -59,29 +91,35 @@ export function compactGtids(gtids: readonly string[]): string[] {
     run = undefined;
   };
   for (const gtid of gtids) {
-    const mariadb = MARIADB.exec(gtid);
-    const mysql = mariadb === null ? MYSQL.exec(gtid) : null;
-    const parts =
-      mariadb !== null
-        ? { prefix: `${mariadb[1]}-${mariadb[2]}-`, mysql: false, n: BigInt(mariadb[3] as string) }
-        : mysql !== null && mysql[3] === undefined
-          ? { prefix: `${mysql[1]}:`, mysql: true, n: BigInt(mysql[2] as string) }
-          : undefined;
+    const parts = gtidParts(gtid);
     if (
       parts !== undefined &&
       run !== undefined &&
       run.prefix === parts.prefix &&
-      parts.n === run.last + 1n
+      follows(run.last, parts.sequence)
     ) {
-      run.last = parts.n;
+      run.last = parts.sequence;
       continue;
     }
     close();
     if (parts === undefined) out.push(gtid);
-    else run = { prefix: parts.prefix, mysql: parts.mysql, first: parts.n, last: parts.n };
+    else
+      run = {
+        prefix: parts.prefix,
+        mysql: parts.prefix.endsWith(':'),
+        first: parts.sequence,
+        last: parts.sequence,
+      };
   }
   close();
   return out;
+}
+
+/** `next` is `last` + 1. */
+function follows(last: number | bigint, next: number | bigint): boolean {
+  return typeof last === 'number' && typeof next === 'number'
+    ? next === last + 1
+    : BigInt(next) === BigInt(last) + 1n;
 }
 
 function* expandOne(text: string): Generator<string> {

@@ -38,9 +38,13 @@ import {
   type TableFacts,
 } from '../impact/index.js';
 
-/** One row image as the binlog holds it, with what decodes it. */
+/** One row image as the binlog holds it, `slab[start..start+length)`, with what decodes it. */
 export interface StoredImage {
-  readonly bytes: Buffer;
+  readonly slab: Buffer;
+  readonly start: number;
+  length: number;
+  /** Bytes the image may grow to in place. */
+  readonly room: number;
   readonly map: TableMapDetails;
   readonly present: RowsEvent['present'];
 }
@@ -115,6 +119,7 @@ export async function traceRowHistories(options: HistoryOptions): Promise<RowHis
   const histories: RowHistory[] = [];
   const tables = new Map<string, TableState>();
   const stepwise = new Map<string, string>();
+  const images = imageStore();
   let sequence = 0;
   let laterTransactions = 0;
   // A re-logged TABLE_MAP is one shared object (the decoder's cache): its name is built once, not per event.
@@ -186,7 +191,7 @@ export async function traceRowHistories(options: HistoryOptions): Promise<RowHis
         }
         const counted = stepwise.has(name)
           ? countRowsOf(event)
-          : recordBadRows(event, table, gtid, sequence, histories, stepwise);
+          : recordBadRows(event, table, gtid, sequence, histories, stepwise, images);
         transaction.rows += counted;
         sequence += counted;
         continue;
@@ -233,6 +238,7 @@ function recordBadRows(
   firstSequence: number,
   histories: RowHistory[],
   stepwise: Map<string, string>,
+  images: ImageStore,
 ): number {
   const r = rowsReader(event);
   const rows = event.rows;
@@ -270,10 +276,10 @@ function recordBadRows(
       const created: RowHistory = {
         table: table.facts,
         firstGtid: gtid,
-        before: beforeStart >= 0 ? storedImage(rows, beforeStart, beforeEnd, map, table.full) : undefined,
+        before: beforeStart >= 0 ? images.store(rows, beforeStart, beforeEnd, map, table.full) : undefined,
         lastGtid: gtid,
         lastSequence: sequence,
-        after: afterStart >= 0 ? storedImage(rows, afterStart, afterEnd, map, table.full) : undefined,
+        after: afterStart >= 0 ? images.store(rows, afterStart, afterEnd, map, table.full) : undefined,
         changes: 1,
         interleaved: false,
         later: [],
@@ -290,7 +296,9 @@ function recordBadRows(
       history.lastGtid = gtid;
       history.lastSequence = sequence;
       history.after =
-        afterStart < 0 ? undefined : replaceImage(history.after, rows, afterStart, afterEnd, map, table.full);
+        afterStart < 0
+          ? undefined
+          : replaceImage(images, history.after, rows, afterStart, afterEnd, map, table.full);
       history.changes++;
     }
     sequence++;
@@ -363,24 +371,63 @@ function integerWidth(column: ColumnDef | undefined): number {
   }
 }
 
-function storedImage(
-  rows: Buffer,
-  start: number,
-  end: number,
-  map: TableMapDetails,
-  present: RowsEvent['present'],
-): StoredImage {
-  const bytes = Buffer.allocUnsafe(end - start);
-  rows.copy(bytes, 0, start, end);
-  return { bytes, map, present };
+/**
+ * The pass keeps its images in slabs: one Buffer per MiB of images, not one
+ * per image (57,000 small Buffers cost more to allocate, copy into and
+ * collect than the bytes they hold).
+ */
+const SLAB_BYTES = 2 ** 20;
+/** Below this many bytes a loop copies and compares faster than a call into Buffer's native code. */
+const NATIVE_FROM = 256;
+/** Where the pass keeps its images. */
+interface ImageStore {
+  store(
+    rows: Buffer,
+    start: number,
+    end: number,
+    map: TableMapDetails,
+    present: RowsEvent['present'],
+  ): StoredImage;
+}
+
+function imageStore(): ImageStore {
+  let slab = Buffer.allocUnsafe(0);
+  let used = 0;
+  return {
+    store(rows, start, end, map, present) {
+      const length = end - start;
+      if (length > SLAB_BYTES / 8) {
+        const bytes = Buffer.allocUnsafe(length);
+        rows.copy(bytes, 0, start, end);
+        return { slab: bytes, start: 0, length, room: length, map, present };
+      }
+      if (used + length > slab.length) {
+        slab = Buffer.allocUnsafe(SLAB_BYTES);
+        used = 0;
+      }
+      const image = { slab, start: used, length, room: length, map, present };
+      copyBytes(rows, start, end, slab, used);
+      used += length;
+      return image;
+    },
+  };
+}
+
+function copyBytes(from: Buffer, start: number, end: number, to: Buffer, at: number): void {
+  if (end - start >= NATIVE_FROM) {
+    from.copy(to, at, start, end);
+    return;
+  }
+  for (let i = start; i < end; i++) to[at + i - start] = from[i] as number;
 }
 
 /**
- * A row's new after-image: written over its previous one when that has the
- * same length under the same map (most updates), so a row changed many
- * times holds one buffer, not one per change.
+ * A row's new after-image: written over its previous one when it fits
+ * there under the same map (most updates), so a row changed many times
+ * holds one image, not one per change.
  */
 function replaceImage(
+  images: ImageStore,
   previous: StoredImage | undefined,
   rows: Buffer,
   start: number,
@@ -388,9 +435,10 @@ function replaceImage(
   map: TableMapDetails,
   present: RowsEvent['present'],
 ): StoredImage {
-  if (previous === undefined || previous.map !== map || previous.bytes.length !== end - start)
-    return storedImage(rows, start, end, map, present);
-  rows.copy(previous.bytes, 0, start, end);
+  if (previous === undefined || previous.map !== map || previous.room < end - start)
+    return images.store(rows, start, end, map, present);
+  copyBytes(rows, start, end, previous.slab, previous.start);
+  previous.length = end - start;
   return previous;
 }
 
@@ -404,7 +452,15 @@ function sameImage(
   present: RowsEvent['present'],
 ): boolean {
   // Under one TABLE_MAP equal rows have equal bytes; across maps (a table re-mapped) compare values.
-  if (stored.map === map) return rows.compare(stored.bytes, 0, stored.bytes.length, start, end) === 0;
+  if (stored.map === map) {
+    const length = end - start;
+    if (stored.length !== length) return false;
+    const bytes = stored.slab;
+    const at = stored.start;
+    if (length >= NATIVE_FROM) return rows.compare(bytes, at, at + length, start, end) === 0;
+    for (let i = 0; i < length; i++) if (bytes[at + i] !== rows[start + i]) return false;
+    return true;
+  }
   const a = decodeStored(stored);
   const b = decodeRowImage(new ByteReader(rows, start, end), map, present);
   return a.length === b.length && a.every((value, i) => sameValue(value, b[i]));
@@ -412,5 +468,9 @@ function sameImage(
 
 /** The values of a stored image. */
 export function decodeStored(image: StoredImage): RowImage {
-  return decodeRowImage(new ByteReader(image.bytes, 0, image.bytes.length), image.map, image.present);
+  return decodeRowImage(
+    new ByteReader(image.slab, image.start, image.start + image.length),
+    image.map,
+    image.present,
+  );
 }

@@ -52,4 +52,19 @@ describe('expandGtids', () => {
     expect(expandGtids(compact)).toEqual(expandGtids(args));
     expect(compactGtids(['0-1-5', '0-1-6', '0-2-7'])).toEqual(['0-1-5..0-1-6', '0-2-7']);
   });
+
+  it('compacts across the largest exact number, tagged MySQL GTIDs, and leaves what is not a GTID as it is', () => {
+    const big = [
+      '0-1-999999999999999',
+      '0-1-1000000000000000',
+      '0-1-1000000000000001',
+      '0-1-1000000000000003',
+    ];
+    expect(compactGtids(big)).toEqual(['0-1-999999999999999..0-1-1000000000000001', '0-1-1000000000000003']);
+    expect(compactGtids([`${UUID}:tag_a:4`, `${UUID}:tag_a:5`, `${UUID}:6`])).toEqual([
+      `${UUID}:tag_a:4-5`,
+      `${UUID}:6`,
+    ]);
+    expect(compactGtids(['0-1-', 'x-1-2', '0-1-2', '0-1-3'])).toEqual(['0-1-', 'x-1-2', '0-1-2..0-1-3']);
+  });
 });

@@ -20,6 +20,7 @@ import { EventType, isKnownEventType } from '../event-types.js';
 import type { BinlogFormat } from '../events/format-description.js';
 import { EVENT_HEADER_LENGTH } from '../events/header.js';
 import { decodeEvent } from '../events/index.js';
+import { type GtidParts, gtidParts } from '../gtid-list.js';
 
 /** Files smaller than this are stepped through from the start: bisecting would not save a millisecond. */
 const SEEK_FROM_BYTES = 16 * 2 ** 20;
@@ -32,28 +33,13 @@ const FOLLOWING = 2;
 /** Candidates longer than this are checked by the events that follow them only, not by their checksum. */
 const CHECKSUM_UP_TO = 4 * 2 ** 20;
 
-/** The order GTIDs are logged in: a stream (MariaDB domain, MySQL source and tag) and a sequence number in it. */
-interface GtidOrder {
-  readonly stream: string;
-  /** A number while exact; number and bigint compare correctly with each other. */
-  readonly sequence: number | bigint;
-}
+/** Where a GTID falls in the order of its stream. */
+type GtidOrder = Pick<GtidParts, 'stream' | 'sequence'>;
 
-/** `domain-server-sequence` or `source[:tag]:sequence`; parsed without a regular expression, as it runs once per GTID asked for. */
 function orderOf(gtid: string): GtidOrder | undefined {
-  const mysql = gtid.includes(':');
-  const last = gtid.lastIndexOf(mysql ? ':' : '-');
-  const first = mysql ? last : gtid.indexOf('-');
-  if (first <= 0 || last === gtid.length - 1 || (!mysql && first === last)) return undefined;
-  for (let i = last + 1; i < gtid.length; i++) {
-    const c = gtid.charCodeAt(i);
-    if (c < 48 || c > 57) return undefined;
-  }
-  const digits = gtid.slice(last + 1);
-  return {
-    stream: mysql ? gtid.slice(0, last).toLowerCase() : gtid.slice(0, first),
-    sequence: digits.length <= 15 ? Number(digits) : BigInt(digits),
-  };
+  const parts = gtidParts(gtid);
+  // MySQL sources are UUIDs, which servers write in either case.
+  return parts === undefined ? undefined : { stream: parts.stream.toLowerCase(), sequence: parts.sequence };
 }
 
 /** The lowest of `gtids` when they are all of one stream; undefined otherwise (nothing to bisect on). */
