@@ -28,6 +28,7 @@ export interface RowCheck {
 /** Keys per query of the fast path, and its query size, well under the smallest usual max_allowed_packet. */
 const KEYS_PER_QUERY = 2000;
 const MAX_QUERY_CHARS = 512 * 1024;
+const QUERIES_IN_FLIGHT = 3;
 
 /** For each check, whether its row holds the image (or is gone). */
 export async function rowsHold(conn: Connection, firsts: readonly RowCheck[]): Promise<boolean[]> {
@@ -37,9 +38,13 @@ export async function rowsHold(conn: Connection, firsts: readonly RowCheck[]): P
       (i) => table.columns[i] as ColumnFacts,
     );
     if (identity.length === 0) continue;
+    // A few queries in flight: the server reads the next batch while this thread compares one.
+    const reading: Promise<void>[] = [];
     for (const batch of batches(table, identity, firsts, indexes)) {
-      await compareBatch(conn, table, identity, firsts, batch, unchanged);
+      reading.push(compareBatch(conn, table, identity, firsts, batch, unchanged));
+      if (reading.length >= QUERIES_IN_FLIGHT) await reading.shift();
     }
+    await Promise.all(reading);
   }
   const open = firsts.flatMap((_, index) => (unchanged[index] === undefined ? [index] : []));
   const found = await lookupEach(

@@ -64,17 +64,22 @@ export async function writeFileAtomically(path: string, text: string | Iterable<
       const file = await open(temporary, 'wx');
       try {
         // Lines joined once per piece: one flat string to encode, not a tree of concatenations.
+        // One piece is written while the next is joined.
         let piece: string[] = [];
         let length = 0;
+        let writing: Promise<unknown> = Promise.resolve();
         for (const line of text) {
           piece.push(line, '\n');
           length += line.length + 1;
           if (length >= WRITE_CHARS) {
-            await file.write(piece.join(''));
+            const joined = piece.join('');
+            await writing;
+            writing = file.write(joined);
             piece = [];
             length = 0;
           }
         }
+        await writing;
         await file.write(piece.join(''));
       } finally {
         await file.close();
