@@ -21,7 +21,13 @@ export {
   sameValue,
   valueKey,
 } from './rows.js';
-export { type ChangeEvent, type ChangeSource, changesOf, openChangeSource } from './source.js';
+export {
+  type ChangeEvent,
+  type ChangeSource,
+  changesOf,
+  openChangeSource,
+  readChangesFrom,
+} from './source.js';
 export { type ColumnChange, describeTableImpact, summarizeChanges, type TableImpact } from './summary.js';
 export {
   type ColumnFacts,

@@ -11,6 +11,7 @@ import {
   EventType,
   readBinlogBatches,
   readBinlogFrom,
+  readFromTransactions,
   rowsOf,
   type TableMapDetails,
   TransactionAssembler,
@@ -55,6 +56,24 @@ export function openChangeSource(input: BinlogInput, options: ChangeSourceOption
   const startAt = options.startAt === undefined ? undefined : new Set(options.startAt);
   if (startAt === undefined) return changesOfBatches(readBinlogBatches(input, { strict: true }), startAt);
   return changesOfBatches(readBinlogFrom(input, startAt, { strict: true, ignore: ANNOTATIONS }), startAt);
+}
+
+/**
+ * `consume` of the change stream from the first of `gtids` on, seeking that
+ * start in large binlog files (readFromTransactions): `consume` must read
+ * the stream to its end, have no effect but its result, and throw
+ * GTID_NOT_FOUND for a transaction it did not see, and then runs once more
+ * over the stream found by stepping through every event.
+ */
+export function readChangesFrom<T>(
+  input: BinlogInput,
+  gtids: readonly string[],
+  consume: (source: ChangeSource) => Promise<T>,
+): Promise<T> {
+  const startAt = new Set(gtids);
+  return readFromTransactions(input, startAt, { strict: true, ignore: ANNOTATIONS }, (events) =>
+    consume(changesOfBatches(events, startAt)),
+  );
 }
 
 /** Row changes and non-transaction-control statements of a decoded event stream. */

@@ -25,7 +25,7 @@ import {
   type ColumnFacts,
   identityColumns,
   keyObject,
-  openChangeSource,
+  readChangesFrom,
   readTableFacts,
   rowKey,
   type SchemaChange,
@@ -141,12 +141,9 @@ export async function planUndo(options: UndoOptions): Promise<UndoPlan> {
     if (chain.conflict !== undefined) await readCurrent(options.conn, chain.conflict, row);
   }
   if (history.stepwise.size > 0) {
-    const trace = await traceBadChanges({
-      gtids: options.gtids,
-      source: openChangeSource(options.binlog, { startAt: options.gtids }),
-      tableFacts,
-      tables: new Set(history.stepwise.keys()),
-    });
+    const trace = await readChangesFrom(options.binlog, options.gtids, (source) =>
+      traceBadChanges({ gtids: options.gtids, source, tableFacts, tables: new Set(history.stepwise.keys()) }),
+    );
     refusePartialImages(trace);
     for (const [key, gtids] of trace.later) later.set(key, gtids);
     chains.push(...chainStatements(trace));

@@ -89,14 +89,25 @@ describe('sequence numbers logged out of order', () => {
     domainServer = logged.slice(0, logged.lastIndexOf('-'));
     const next = Number(logged.slice(logged.lastIndexOf('-') + 1)) + 1;
     // Logged before the second half, numbered after all of it.
-    await sql(server, `SET gtid_seq_no = 1000000; INSERT INTO app.t (b) VALUES ('early')`);
+    await sql(server, 'CREATE TABLE app.u (id INT PRIMARY KEY, v INT UNIQUE)');
+    await sql(
+      server,
+      `SET gtid_seq_no = 1000000; BEGIN; INSERT INTO app.t (b) VALUES ('early'); INSERT INTO app.u VALUES (1, 1); COMMIT`,
+    );
     early = `${domainServer}-1000000`;
     for (let i = 0; i < 160; i++) await sql(server, `SET gtid_seq_no = ${next + i}; ${BULK}`);
-    await sql(server, `SET gtid_seq_no = ${next + 160}; UPDATE app.t SET b = 'late' WHERE b = 'early'`);
+    await sql(
+      server,
+      `SET gtid_seq_no = ${next + 160}; BEGIN; UPDATE app.t SET b = 'late' WHERE b = 'early'; UPDATE app.u SET v = 2; COMMIT`,
+    );
     late = `${domainServer}-${next + 160}`;
     await sql(server, 'FLUSH BINARY LOGS');
     log = join(server.dir, 'binlog', 'binlog.000001');
   }, 180_000);
+
+  /** `salvage <command>` of both transactions, reading the file. */
+  const bothFromFile = (command: string) =>
+    runSalvage([command, '--source', server.dsn, '--gtid', `${early},${late}`, '--binlog', log, '--json']);
 
   it('a transaction the bisection passes is found by stepping through the file', async () => {
     const gtids = new Set([early]);
@@ -126,17 +137,21 @@ describe('sequence numbers logged out of order', () => {
   });
 
   it('undoes both transactions from the file', async () => {
-    const run = await runSalvage([
-      'undo',
-      '--source',
-      server.dsn,
-      '--gtid',
-      `${early},${late}`,
-      '--binlog',
-      log,
-      '--json',
-    ]);
+    const run = await bothFromFile('undo');
     expect(run.code, run.stderr).toBe(0);
-    expect(JSON.parse(run.stdout)).toMatchObject({ statements: 1, rows: 1, changes: 2, conflicts: [] });
+    // app.u has a second unique key: undone change by change, from a second pass over the file.
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      statements: 3,
+      changes: 4,
+      conflicts: [],
+      stepwise: { 'app.u': expect.any(String) },
+    });
+  });
+
+  it('measures the impact of both transactions from the file', async () => {
+    const run = await bothFromFile('impact');
+    expect(run.code, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout) as { transactions: { gtid: string }[] };
+    expect(report.transactions.map((t) => t.gtid)).toEqual([early, late]);
   });
 });

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { BinlogInput } from '../../binlog/index.js';
 import { expandGtids } from '../../binlog/index.js';
 import { SalvageError } from '../../errors.js';
-import { describeTableImpact, measureImpact, openChangeSource } from '../../impact/index.js';
+import { describeTableImpact, measureImpact, readChangesFrom } from '../../impact/index.js';
 import { withConnection } from '../../mysql/index.js';
 import { addConnectionOptions, type ConnectionFlags, connectTarget } from '../connection-options.js';
 import { createOutput } from '../output.js';
@@ -60,13 +60,9 @@ export function registerImpact(program: Command): void {
     const gtids = expandGtids(flags.gtid);
     const target = connectTarget(flags.source, flags);
     const report = await withConnection(target, (conn) =>
-      measureImpact({
-        gtids,
-        source: openChangeSource(binlogSelection(flags) ?? { server: target, until: 'end' }, {
-          startAt: gtids,
-        }),
-        conn,
-      }),
+      readChangesFrom(binlogSelection(flags) ?? { server: target, until: 'end' }, gtids, (source) =>
+        measureImpact({ gtids, source, conn }),
+      ),
     );
     out.document(report);
     for (const table of report.tables) for (const line of describeTableImpact(table)) out.line(line);
