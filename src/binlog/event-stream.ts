@@ -272,9 +272,7 @@ export function eventDecoderAt(options: EventStreamOptions): PositionalDecoder {
     const bodyStart = start + EVENT_HEADER_LENGTH;
     if (bodyEnd < bodyStart + 6) return undefined;
     const known = tableMaps.get(bytes.readUIntLE(bodyStart, 6));
-    return known !== undefined && known.body.compare(bytes, bodyStart, bodyEnd) === 0
-      ? known.table
-      : undefined;
+    return known !== undefined && sameBytes(known.body, bytes, bodyStart, bodyEnd) ? known.table : undefined;
   };
   const decodeTableMapOnce = (
     bytes: Buffer,
@@ -307,27 +305,28 @@ export function eventDecoderAt(options: EventStreamOptions): PositionalDecoder {
       currentFile = file;
       tables = new Map();
     }
-    const where = { file, position };
     if (end - start < EVENT_HEADER_LENGTH) {
       throw new SalvageError('BINLOG_CORRUPT', `event at ${file}:${position} is shorter than its header`, {
-        context: where,
+        context: { file, position },
       });
     }
     const type = bytes[start + 4] as number;
     const isFde = type === EventType.FORMAT_DESCRIPTION;
+    // Events skipped here (most of a range) cost no location object unless their checksum is checked.
     if (ignore?.has(type) && !isFde) {
-      if (verify && format.checksum) verifyChecksum(bytes, start, end, false, where);
+      if (verify && format.checksum) verifyChecksum(bytes, start, end, false, { file, position });
       return;
     }
     const quietly = quiet?.has(type) === true;
     if (quietly && type === EventType.TABLE_MAP) {
       const known = knownTableMap(bytes, start, end);
       if (known !== undefined) {
-        if (verify && format.checksum) verifyChecksum(bytes, start, end, false, where);
+        if (verify && format.checksum) verifyChecksum(bytes, start, end, false, { file, position });
         tables.set(known.tableId, completeTable(known, file, position));
         return;
       }
     }
+    const where = { file, position };
     const event =
       type === EventType.TABLE_MAP
         ? decodeTableMapOnce(bytes, start, end, where)
@@ -378,6 +377,14 @@ export function eventDecoderAt(options: EventStreamOptions): PositionalDecoder {
  * CRC with LOG_EVENT_BINLOG_IN_USE_F cleared (the flag is reset when the file
  * is closed, without rewriting the checksum), so that variant also passes.
  */
+/** `body` equals `bytes[start..end)`; a loop, as a map body is a few dozen bytes and a native call costs more. */
+function sameBytes(body: Buffer, bytes: Buffer, start: number, end: number): boolean {
+  if (body.length !== end - start) return false;
+  if (body.length > 512) return body.compare(bytes, start, end) === 0;
+  for (let i = 0; i < body.length; i++) if (body[i] !== bytes[start + i]) return false;
+  return true;
+}
+
 export function verifyChecksum(
   bytes: Buffer,
   start: number,
