@@ -142,14 +142,17 @@ async function* eachOf<T>(batches: AsyncIterable<readonly T[]>): AsyncGenerator<
   for await (const batch of batches) yield* batch;
 }
 
-/** How readBinlogFrom finds its start in files. */
+/** How readBinlogFrom finds its start. */
 export interface FromOptions extends EventStreamOptions {
   /**
-   * Bisect large files on GTID sequence numbers instead of stepping through
-   * every event before the first transaction. Should they be logged out of
-   * order, the start found may be past one of them: the caller must check
-   * that every transaction was read, and read again without seeking when
-   * one was not (readFromTransactions does).
+   * Skip what precedes the first transaction by its GTID sequence number:
+   * in large files by bisecting on them instead of stepping through every
+   * event before it; from a MariaDB server by a replica position just
+   * before it, so the server skips the rest of its log without sending it.
+   * Should the transactions be logged out of order, the start found may be
+   * past one of them (or the server refuse the position): the caller must
+   * check that every transaction was read, and read again without seeking
+   * when one was not (readFromTransactions does).
    */
   readonly seek?: boolean;
 }
@@ -171,7 +174,7 @@ export async function* readBinlogFrom(
   options: FromOptions = {},
 ): AsyncGenerator<BinlogEvent[]> {
   if ('server' in input) {
-    const start = input.start ?? (await startForTransactions(input.server, gtids));
+    const start = input.start ?? (await startForTransactions(input.server, gtids, { seek: options.seek }));
     const raw = openReplicationBatches({
       server: input.server,
       start,
@@ -207,11 +210,11 @@ export async function* readBinlogFrom(
 
 /**
  * `consume` of the events from the first of `gtids` on (readBinlogFrom,
- * seeking its start in large files). `consume` must read the stream to its
- * end, have no effect but its result, and throw GTID_NOT_FOUND for a
- * transaction it did not see: from files it then runs again over the
- * events found by stepping through every one (a seek can pass a
- * transaction logged out of order), and only a second GTID_NOT_FOUND is
+ * seeking its start). `consume` must read the stream to its end, have no
+ * effect but its result, and throw GTID_NOT_FOUND for a transaction it did
+ * not see: it then runs again over the events found without seeking (a
+ * seek can pass a transaction logged out of order, and a server refuses a
+ * position with GTID_NOT_FOUND too), and only a second GTID_NOT_FOUND is
  * the caller's.
  */
 export async function readFromTransactions<T>(
@@ -220,7 +223,6 @@ export async function readFromTransactions<T>(
   options: EventStreamOptions,
   consume: (events: AsyncIterable<readonly BinlogEvent[]>) => Promise<T>,
 ): Promise<T> {
-  if ('server' in input) return consume(readBinlogFrom(input, gtids, options));
   try {
     return await consume(readBinlogFrom(input, gtids, { ...options, seek: true }));
   } catch (error) {

@@ -148,6 +148,12 @@ describe('sequence numbers logged out of order', () => {
     });
   });
 
+  it('undoes both transactions from the server, which skips to just before the lower number and is asked again', async () => {
+    const run = await runSalvage(['undo', '--source', server.dsn, '--gtid', `${early},${late}`, '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ statements: 3, changes: 4, conflicts: [] });
+  });
+
   it('measures the impact of both transactions from the file', async () => {
     const run = await bothFromFile('impact');
     expect(run.code, run.stderr).toBe(0);

@@ -6,6 +6,7 @@
  * log, not from the oldest one.
  */
 import { type ConnectTarget, queryRows, quoteValue, withConnection } from '../../mysql/index.js';
+import { type GtidParts, gtidParts } from '../gtid-list.js';
 import { firstFileHolding, parseGtidState } from '../gtid-state.js';
 import type { ReplicationStart } from './replication-source.js';
 
@@ -16,26 +17,74 @@ const STATE_WITHIN = 4;
 export async function startForTransactions(
   server: ConnectTarget,
   gtids: Iterable<string>,
+  options: { readonly seek?: boolean } = {},
 ): Promise<ReplicationStart | undefined> {
   try {
     return await withConnection(server, async (conn) => {
       const logs = (await queryRows(conn, 'SHOW BINARY LOGS')).map((row) => String(row.Log_name));
-      const index = await firstFileHolding(
-        logs.length,
-        async (k) => {
+      const states: (string | undefined)[] = [];
+      const stateOf = async (k: number): Promise<string | undefined> => {
+        if (!(k in states)) {
           const events = await queryRows(
             conn,
             `SHOW BINLOG EVENTS IN ${quoteValue(logs[k] as string)} LIMIT ${STATE_WITHIN}`,
           );
           const state = events.find((e) => e.Event_type === 'Gtid_list' || e.Event_type === 'Previous_gtids');
-          return state === undefined ? undefined : parseGtidState(String(state.Info));
+          states[k] = state === undefined ? undefined : `${state.Event_type}:${String(state.Info)}`;
+        }
+        return states[k];
+      };
+      const index = await firstFileHolding(
+        logs.length,
+        async (k) => {
+          const state = await stateOf(k);
+          return state === undefined ? undefined : parseGtidState(state.slice(state.indexOf(':') + 1));
         },
         gtids,
       );
+      const listed = logs.length > 0 ? await stateOf(Math.max(index, 0)) : undefined;
+      const after =
+        options.seek === true && listed?.startsWith('Gtid_list:')
+          ? positionBefore(gtids, listed.slice('Gtid_list:'.length))
+          : undefined;
+      if (after !== undefined) return { kind: 'gtid', after, strict: false };
       return index > 0 ? { kind: 'position', file: logs[index] as string, position: 4 } : undefined;
     });
   } catch {
     // Without the privilege to list the logs, the stream starts at the oldest one, as before.
     return undefined;
   }
+}
+
+/**
+ * A MariaDB replica position that makes the server itself skip, without
+ * sending them, the transactions of the log before the first of `gtids`:
+ * every domain where the log's GTID_LIST leaves it, but the domain of
+ * `gtids` just before the lowest of them (the server then skips that
+ * domain's transactions until its server's next one). Undefined when
+ * `gtids` are of several domains or servers, or there is nothing before.
+ *
+ * The server sends every other domain from the start of the log it picks,
+ * and everything once the start is reached, so nothing after the first of
+ * `gtids` is missed; should they be out of order and one of them lie before
+ * that start, the reader does not find it and reads again from the log's
+ * start (readFromTransactions).
+ */
+function positionBefore(gtids: Iterable<string>, gtidList: string): string | undefined {
+  let first: GtidParts | undefined;
+  for (const gtid of gtids) {
+    const parts = gtidParts(gtid);
+    if (parts === undefined || parts.prefix.endsWith(':')) return undefined;
+    if (first !== undefined && parts.prefix !== first.prefix) return undefined;
+    if (first === undefined || parts.sequence < first.sequence) first = parts;
+  }
+  if (first === undefined || typeof first.sequence !== 'number' || first.sequence < 2) return undefined;
+  // The list's last entry of each domain is where it leaves that domain; GTID_LIST order is kept.
+  const domains = new Map<string, string>();
+  for (const entry of gtidList.replace(/[[\]\s]/g, '').split(',')) {
+    const parts = gtidParts(entry);
+    if (parts !== undefined && !parts.prefix.endsWith(':')) domains.set(parts.stream, entry);
+  }
+  domains.set(first.stream, `${first.prefix}${first.sequence - 1}`);
+  return [...domains.values()].join(',');
 }

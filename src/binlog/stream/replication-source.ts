@@ -31,7 +31,16 @@ export type ReplicationStart =
    * MariaDB: `domain-server-seq[,...]` (as @@gtid_binlog_pos); MySQL: a GTID set
    * (`uuid:1-100[,...]`, as @@gtid_executed).
    */
-  | { readonly kind: 'gtid'; readonly after: string };
+  | {
+      readonly kind: 'gtid';
+      readonly after: string;
+      /**
+       * MariaDB: refuse a position the log has a hole after (the next GTID of
+       * its server is not the next number), as a replica in strict mode does.
+       * Default true; false starts at the next GTID of that server instead.
+       */
+      readonly strict?: boolean;
+    };
 
 export interface ReplicationStreamOptions {
   /** The server and login, as src/mysql resolves them from a DSN (`resolveTarget`). */
@@ -231,7 +240,7 @@ async function prepareSession(
         const position = checkMariadbGtidPosition(start.after);
         await rowsOf(
           wire,
-          `SET @slave_connect_state = '${position}', @slave_gtid_strict_mode = 1, @slave_gtid_ignore_duplicates = 0`,
+          `SET @slave_connect_state = '${position}', @slave_gtid_strict_mode = ${start.strict === false ? 0 : 1}, @slave_gtid_ignore_duplicates = 0`,
         );
         payload = binlogDumpPayload('', FIRST_EVENT_POSITION, flags, serverId);
       } else {
