@@ -42,6 +42,8 @@ export {
 export {
   type BadChange,
   type BadTransaction,
+  type ChangeCollector,
+  changeCollector,
   changeKeys,
   refuseMissingTransactions,
   type Trace,

@@ -8,6 +8,7 @@
 import {
   type BinlogEvent,
   type BinlogInput,
+  countRowsOf,
   EventType,
   readBinlogBatches,
   readBinlogFrom,
@@ -25,6 +26,14 @@ export type ChangeEvent =
       readonly file: string;
       readonly position: number;
       readonly change: ChangedRow;
+    }
+  | {
+      /** Rows of a table the reader did not ask for (ChangeSourceOptions.tables): counted, not decoded. */
+      readonly kind: 'rows-elsewhere';
+      readonly gtid: string;
+      readonly file: string;
+      readonly position: number;
+      readonly rows: number;
     }
   | {
       readonly kind: 'statement';
@@ -69,10 +78,11 @@ export function readChangesFrom<T>(
   input: BinlogInput,
   gtids: readonly string[],
   consume: (source: ChangeSource) => Promise<T>,
+  options: { readonly tables?: ReadonlySet<string> } = {},
 ): Promise<T> {
   const startAt = new Set(gtids);
   return readFromTransactions(input, startAt, { strict: true, ignore: ANNOTATIONS }, (events) =>
-    consume(changesOfBatches(events, startAt)),
+    consume(changesOfBatches(events, startAt, options.tables)),
   );
 }
 
@@ -93,8 +103,9 @@ export async function* changesOf(
 async function* changesOfBatches(
   batches: AsyncIterable<readonly BinlogEvent[]>,
   startAt: ReadonlySet<string> | undefined,
+  tables?: ReadonlySet<string>,
 ): AsyncGenerator<ChangeEvent> {
-  const scan = changeScanner(startAt);
+  const scan = changeScanner(startAt, tables);
   const out: ChangeEvent[] = [];
   for await (const batch of batches) {
     for (const event of batch) {
@@ -114,6 +125,7 @@ async function* changesOfBatches(
  */
 function changeScanner(
   startAt: ReadonlySet<string> | undefined,
+  tables?: ReadonlySet<string>,
 ): (event: BinlogEvent, out: ChangeEvent[]) => void {
   const assembler = new TransactionAssembler(false);
   let started = startAt === undefined;
@@ -130,6 +142,10 @@ function changeScanner(
     if (event.kind === 'rows') {
       const table = event.table as TableMapDetails;
       const rowGtid = assembler.current?.gtid ?? gtid;
+      if (tables !== undefined && !tables.has(`${table.database}.${table.table}`)) {
+        out.push({ kind: 'rows-elsewhere', gtid: rowGtid, ...where, rows: countRowsOf(event) });
+        return;
+      }
       for (const row of rowsOf(event)) {
         const change: ChangedRow = { kind: event.op, table, before: row.before, after: row.after };
         out.push({ kind: 'row', gtid: rowGtid, ...where, change });

@@ -51,13 +51,47 @@ export interface TraceOptions {
   readonly tables?: ReadonlySet<string>;
 }
 
+/**
+ * The bad row changes of some tables and the later writes to the same rows,
+ * told one row change at a time in binlog order (traceBadChanges, and the
+ * undo's own pass over the binlog).
+ */
+export interface ChangeCollector {
+  /** A row change of a bad transaction; `sequence` is its place among all of them. */
+  bad(gtid: string, sequence: number, table: TableFacts, change: ChangedRow): void;
+  /** A row change of a later transaction: noted on the rows a bad change touched. */
+  later(gtid: string, table: TableFacts, change: ChangedRow): void;
+  /** The changes in binlog order, and the rows later transactions wrote (only those). */
+  result(): Pick<Trace, 'changes' | 'later'>;
+}
+
+export function changeCollector(): ChangeCollector {
+  const changes: BadChange[] = [];
+  const later = new Map<string, string[]>();
+  return {
+    bad(gtid, sequence, table, change) {
+      changes.push({ gtid, sequence, table, change });
+      for (const key of changeKeys(table, change)) if (!later.has(key)) later.set(key, []);
+    },
+    later(gtid, table, change) {
+      for (const key of changeKeys(table, change)) {
+        const gtids = later.get(key);
+        if (gtids !== undefined && gtids.at(-1) !== gtid) gtids.push(gtid);
+      }
+    },
+    result() {
+      for (const [key, gtids] of later) if (gtids.length === 0) later.delete(key);
+      return { changes, later };
+    },
+  };
+}
+
 /** Reads the bad transactions and the later writes to the same rows; GTID_NOT_FOUND when one is missing. */
 export async function traceBadChanges(options: TraceOptions): Promise<Trace> {
   const wanted = new Set(options.gtids);
   const transactions = new Map<string, { gtid: string; file: string; position: number; rows: number }>();
-  const changes: BadChange[] = [];
+  const collected = changeCollector();
   const schemaChanges: SchemaChange[] = [];
-  const later = new Map<string, string[]>();
   const facts = new Map<string, TableFacts>();
   let laterTransactions = 0;
   let lastLater = '';
@@ -75,6 +109,11 @@ export async function traceBadChanges(options: TraceOptions): Promise<Trace> {
         if (found) schemaChanges.push(found);
         continue;
       }
+      if (event.kind === 'rows-elsewhere') {
+        sequences += event.rows;
+        transaction.rows += event.rows;
+        continue;
+      }
       const change = event.change;
       const name = `${change.table.database}.${change.table.table}`;
       const sequence = sequences++;
@@ -85,8 +124,7 @@ export async function traceBadChanges(options: TraceOptions): Promise<Trace> {
         table = await options.tableFacts(change.table);
         facts.set(name, table);
       }
-      changes.push({ gtid: event.gtid, sequence, table, change });
-      for (const key of changeKeys(table, change)) if (!later.has(key)) later.set(key, []);
+      collected.bad(event.gtid, sequence, table, change);
       continue;
     }
     if (transactions.size === 0) continue;
@@ -98,14 +136,15 @@ export async function traceBadChanges(options: TraceOptions): Promise<Trace> {
     const change = event.change;
     const table = facts.get(`${change.table.database}.${change.table.table}`);
     if (table === undefined || table.columns.length !== change.table.columns.length) continue;
-    for (const key of changeKeys(table, change)) {
-      const gtids = later.get(key);
-      if (gtids !== undefined && gtids.at(-1) !== event.gtid) gtids.push(event.gtid);
-    }
+    collected.later(event.gtid, table, change);
   }
   refuseMissingTransactions(options.gtids, transactions);
-  for (const [key, gtids] of later) if (gtids.length === 0) later.delete(key);
-  return { transactions: [...transactions.values()], changes, schemaChanges, later, laterTransactions };
+  return {
+    transactions: [...transactions.values()],
+    ...collected.result(),
+    schemaChanges,
+    laterTransactions,
+  };
 }
 
 /** GTID_NOT_FOUND naming the bad transactions the binlogs read do not hold. */

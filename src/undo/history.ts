@@ -10,7 +10,10 @@
  * Tables where the order and number of statements matter (foreign keys,
  * triggers, unique keys besides the one that addresses rows, no key at all)
  * and tables whose bad changes moved a row's key are "stepwise": their
- * changes are undone one by one, newest first, from a second pass.
+ * changes are undone one by one, newest first. The changes of a table
+ * stepwise from the start (its facts say so) are collected decoded in the
+ * same pass; a table that turns stepwise part way (a moved key, partial
+ * images) needs a second pass.
  */
 import {
   type BinlogEvent,
@@ -24,18 +27,21 @@ import {
   imageSpans,
   type RowImage,
   type RowsEvent,
+  rowsOf,
   rowsReader,
   skipImage,
   type TableMapDetails,
 } from '../binlog/index.js';
 import {
   type BadTransaction,
+  changeCollector,
   classifyStatement,
   identityColumns,
   refuseMissingTransactions,
   type SchemaChange,
   sameValue,
   type TableFacts,
+  type Trace,
 } from '../impact/index.js';
 
 /** One row image as the binlog holds it, `slab[start..start+length)`, with what decodes it. */
@@ -80,6 +86,14 @@ export interface RowHistories {
   readonly changes: number;
   /** Transactions read after the first bad one, other than bad ones. */
   readonly laterTransactions: number;
+  /**
+   * The stepwise tables' bad changes and the later writes to their rows,
+   * when every one of them was stepwise from its first bad change on (a
+   * trigger, a foreign key, a second unique key: known before any of its
+   * rows was read): no second pass over the binlog is needed. Undefined when
+   * a table turned stepwise part way (a moved key, partial images).
+   */
+  readonly stepwiseChanges: Pick<Trace, 'changes' | 'later'> | undefined;
 }
 
 export interface HistoryOptions {
@@ -120,6 +134,10 @@ export async function traceRowHistories(options: HistoryOptions): Promise<RowHis
   const tables = new Map<string, TableState>();
   const stepwise = new Map<string, string>();
   const images = imageStore();
+  // Tables stepwise from their first bad change: their changes are collected decoded, as they pass.
+  const collected = new Set<string>();
+  const collector = changeCollector();
+  let partWay = false;
   let sequence = 0;
   let laterTransactions = 0;
   // A re-logged TABLE_MAP is one shared object (the decoder's cache): its name is built once, not per event.
@@ -133,12 +151,23 @@ export async function traceRowHistories(options: HistoryOptions): Promise<RowHis
     return name;
   };
 
+  /** A table turns stepwise after some of its rows were traced row by row: only a second pass has all its changes. */
+  const turnStepwise = (name: string, reason: string): void => {
+    stepwise.set(name, reason);
+    partWay = true;
+  };
+
   /** Loads a table the pass has not seen in this shape (a map of another shape is checked against the live table again, and refused when they differ). */
   const tableOf = async (map: TableMapDetails): Promise<TableState> => {
     const name = `${map.database}.${map.table}`;
     const facts = await options.tableFacts(map);
     const reason = facts.address.kind === 'row' ? 'it has no key' : await options.stepwiseReason(facts);
-    if (reason !== undefined) stepwise.set(name, reason);
+    if (reason !== undefined) {
+      // A table seen again in another shape was traced another way until now: the second pass reads it all.
+      if (tables.has(name)) partWay = true;
+      else collected.add(name);
+      stepwise.set(name, reason);
+    }
     const identity = identityColumns(facts);
     const state: TableState = {
       facts,
@@ -187,11 +216,20 @@ export async function traceRowHistories(options: HistoryOptions): Promise<RowHis
             : await tableOf(map);
         if (!stepwise.has(name)) {
           const reason = netRefusal(event, table);
-          if (reason !== undefined) stepwise.set(name, reason);
+          if (reason !== undefined) turnStepwise(name, reason);
         }
-        const counted = stepwise.has(name)
-          ? countRowsOf(event)
-          : recordBadRows(event, table, gtid, sequence, histories, stepwise, images);
+        let counted: number;
+        if (collected.has(name)) {
+          const rows = rowsOf(event);
+          for (const [i, row] of rows.entries()) {
+            collector.bad(gtid, sequence + i, table.facts, { kind: event.op, table: map, ...row });
+          }
+          counted = rows.length;
+        } else if (stepwise.has(name)) {
+          counted = countRowsOf(event);
+        } else {
+          counted = recordBadRows(event, table, gtid, sequence, histories, turnStepwise, images);
+        }
         transaction.rows += counted;
         sequence += counted;
         continue;
@@ -200,11 +238,16 @@ export async function traceRowHistories(options: HistoryOptions): Promise<RowHis
       const map = event.table as TableMapDetails;
       const name = nameOf(map);
       const table = tables.get(name);
-      // Later writes to a stepwise table are traced by the second pass, from decoded rows.
-      if (table === undefined || table.facts.columns.length !== map.columns.length || stepwise.has(name))
+      if (table === undefined || table.facts.columns.length !== map.columns.length) continue;
+      if (collected.has(name)) {
+        for (const row of rowsOf(event))
+          collector.later(gtid || '(no GTID)', table.facts, { kind: event.op, table: map, ...row });
         continue;
+      }
+      // Later writes to a table turned stepwise part way are traced by the second pass, from decoded rows.
+      if (stepwise.has(name)) continue;
       const reason = netRefusal(event, table);
-      if (reason !== undefined) stepwise.set(name, `a later transaction logged ${reason}`);
+      if (reason !== undefined) turnStepwise(name, `a later transaction logged ${reason}`);
       else recordLaterRows(event, table, gtid || '(no GTID)');
     }
   }
@@ -217,6 +260,7 @@ export async function traceRowHistories(options: HistoryOptions): Promise<RowHis
     stepwise,
     changes: sequence,
     laterTransactions,
+    stepwiseChanges: partWay ? undefined : collector.result(),
   };
 }
 
@@ -237,7 +281,7 @@ function recordBadRows(
   gtid: string,
   firstSequence: number,
   histories: RowHistory[],
-  stepwise: Map<string, string>,
+  turnStepwise: (name: string, reason: string) => void,
   images: ImageStore,
 ): number {
   const r = rowsReader(event);
@@ -268,7 +312,7 @@ function recordBadRows(
     if (beforeStart >= 0 && afterStart >= 0 && rowKeyOf(rows, table.after, table) !== key) {
       // The row moved to another key: undoing it row by row could clash with the row now holding
       // its old key, so the table goes stepwise (the reverse of the actual order never clashes).
-      stepwise.set(`${table.facts.schema}.${table.facts.table}`, 'a bad change moved a row to another key');
+      turnStepwise(`${table.facts.schema}.${table.facts.table}`, 'a bad change moved a row to another key');
       return countRowsOf(event);
     }
     const history = table.rows.get(key);

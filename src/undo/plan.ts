@@ -141,9 +141,17 @@ export async function planUndo(options: UndoOptions): Promise<UndoPlan> {
     if (chain.conflict !== undefined) await readCurrent(options.conn, chain.conflict, row);
   }
   if (history.stepwise.size > 0) {
-    const trace = await readChangesFrom(options.binlog, options.gtids, (source) =>
-      traceBadChanges({ gtids: options.gtids, source, tableFacts, tables: new Set(history.stepwise.keys()) }),
-    );
+    const tables = new Set(history.stepwise.keys());
+    // A second pass only for a table that turned stepwise part way; its other tables' rows are only
+    // counted there (their place in the order of all changes), not decoded.
+    const trace =
+      history.stepwiseChanges ??
+      (await readChangesFrom(
+        options.binlog,
+        options.gtids,
+        (source) => traceBadChanges({ gtids: options.gtids, source, tableFacts, tables }),
+        { tables },
+      ));
     refusePartialImages(trace);
     for (const [key, gtids] of trace.later) later.set(key, gtids);
     chains.push(...chainStatements(trace));
@@ -233,7 +241,7 @@ function rowChain(row: RowHistory, later: Map<string, readonly string[]>): RowUn
 }
 
 /** Groups the compensating statements by row (newest first); a key change links the old and new identity. */
-function chainStatements(trace: Trace): RowUndo[] {
+function chainStatements(trace: Pick<Trace, 'changes'>): RowUndo[] {
   const byKey = new Map<string, RowUndo>();
   const chains: RowUndo[] = [];
   for (let i = trace.changes.length - 1; i >= 0; i--) {
@@ -495,7 +503,7 @@ function refuseSchemaChanges(
 }
 
 /** binlog_row_image MINIMAL/NOBLOB leaves columns out of the images: their old values are unknown. */
-function refusePartialImages(trace: Trace): void {
+function refusePartialImages(trace: Pick<Trace, 'changes'>): void {
   for (const bad of trace.changes) {
     const missing = new Set<string>();
     for (const image of [bad.change.before, bad.change.after]) {

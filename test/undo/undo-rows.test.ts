@@ -165,6 +165,25 @@ describe('undo, one statement per row', () => {
     expect(await checksums('c.t')).toEqual(before);
   });
 
+  it('keeps the place of each change among all of them when a table turns stepwise part way', async () => {
+    await sql(
+      server,
+      `CREATE DATABASE x; CREATE TABLE x.p (id INT PRIMARY KEY, v INT); CREATE TABLE x.m (id INT PRIMARY KEY, v INT);
+       INSERT INTO x.p VALUES (1, 0), (2, 0); INSERT INTO x.m VALUES (1, 0);`,
+    );
+    // x.m turns stepwise at its moved key: its changes come from a second pass, where x.p's rows are only counted.
+    const bad = await transactions(
+      'UPDATE x.p SET v = 1 WHERE id = 1; UPDATE x.m SET id = 101 WHERE id = 1; UPDATE x.p SET v = 1 WHERE id = 2',
+    );
+    const undo = await plan(bad);
+    expect(undo.stepwise.get('x.m')).toMatch(/moved a row to another key/);
+    expect(undo.statements.map((st) => [st.table.table, st.sequence])).toEqual([
+      ['p', 2],
+      ['m', 1],
+      ['p', 0],
+    ]);
+  });
+
   it('undoes tables with foreign keys and triggers change by change, in an order the keys accept', async () => {
     await sql(
       server,
@@ -191,6 +210,39 @@ describe('undo, one statement per row', () => {
     expect(undo.stepwise.has('k.log')).toBe(false);
     await apply(undo, 'k');
     expect(await checksums('k.parent', 'k.child', 'k.audited')).toEqual(before);
+  });
+
+  it('finds later writes to a table with a trigger in the same pass, and undoes the rest change by change', async () => {
+    await sql(
+      server,
+      `CREATE DATABASE g; CREATE TABLE g.t (id INT PRIMARY KEY, v INT); CREATE TABLE g.plain (id INT PRIMARY KEY, v INT);
+       CREATE TABLE g.log (n INT AUTO_INCREMENT PRIMARY KEY, id INT);
+       CREATE TRIGGER g.audit AFTER UPDATE ON g.t FOR EACH ROW INSERT INTO g.log (id) VALUES (NEW.id);
+       INSERT INTO g.t SELECT seq, seq FROM seq.seq_1_to_5; INSERT INTO g.plain SELECT seq, seq FROM seq.seq_1_to_3;`,
+    );
+    const [bad1] = await transactions('UPDATE g.t SET v = v + 10 WHERE id <= 4; UPDATE g.plain SET v = 0');
+    const [between] = await transactions('UPDATE g.t SET v = 99 WHERE id = 2');
+    const [bad2] = await transactions(
+      'UPDATE g.plain SET v = 1; UPDATE g.t SET v = v + 10 WHERE id IN (3, 4)',
+    );
+    const [after] = await transactions('UPDATE g.t SET v = 77 WHERE id = 4');
+    const undo = await plan([bad1 as string, bad2 as string]);
+    expect(undo.stepwise.get('g.t')).toMatch(/trigger audit/);
+    expect(undo.conflicts.map((c) => [c.key, c.later]).sort()).toEqual([
+      [{ id: 2 }, [between]],
+      [{ id: 4 }, [after]],
+    ]);
+    // g.t rows 1 and 3 change by change (1 + 2 statements); one per row for g.plain (row 1 ends where it
+    // began: none) and the 6 g.log rows the trigger wrote in the bad transactions.
+    expect(undo.statements.filter((st) => st.table.table === 't')).toHaveLength(3);
+    expect(undo.statements).toHaveLength(11);
+    const sequences = undo.statements.map((st) => st.sequence);
+    expect(sequences).toEqual([...sequences].sort((a, b) => b - a));
+    await apply(undo, 'g');
+    const rows = await sql<{ id: number; v: number }>(server, 'SELECT id, v FROM g.t ORDER BY id');
+    expect(rows.map((r) => r.v)).toEqual([1, 99, 3, 77, 5]);
+    const plain = await sql<{ v: number }>(server, 'SELECT v FROM g.plain ORDER BY id');
+    expect(plain.map((r) => r.v)).toEqual([1, 2, 3]);
   });
 
   it('stops and rolls everything back when a row changes between the plan and the apply', async () => {
