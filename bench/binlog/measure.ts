@@ -13,6 +13,9 @@ export interface Contender {
   readonly name: string;
   readonly program: string;
   readonly args: readonly string[];
+  /** Run before and after each timed run, untimed (a schema change the contender needs, say). */
+  readonly prepare?: () => Promise<void>;
+  readonly cleanup?: () => Promise<void>;
 }
 
 export interface Sample {
@@ -76,7 +79,8 @@ export async function compare(
     for (let k = 0; k < contenders.length; k++) {
       const index = (round + k) % contenders.length;
       const contender = contenders[index] as Contender;
-      const sample = await timeOnce(contender);
+      await contender.prepare?.();
+      const sample = await timeOnce(contender).finally(() => contender.cleanup?.());
       (samples[index] as Sample[]).push(sample);
       log(
         `  round ${round + 1}/${repetitions} ${contender.name}: ${seconds(sample.wallMs)} s wall, ${seconds(sample.cpuMs)} s cpu, ${mb(sample.maxRssKb)} MB`,
