@@ -140,7 +140,9 @@ function* expandOne(text: string): Generator<string> {
   const mysql = MYSQL.exec(text);
   if (mysql) {
     const first = BigInt(mysql[2] as string);
-    yield* sequence(`${mysql[1]}:`, first, mysql[3] === undefined ? first : BigInt(mysql[3]), text);
+    // The server writes UUIDs and tags in lower case (as it logs and prints them); any case is the same source.
+    const source = (mysql[1] as string).toLowerCase();
+    yield* sequence(`${source}:`, first, mysql[3] === undefined ? first : BigInt(mysql[3]), text);
     return;
   }
   throw notGtid(

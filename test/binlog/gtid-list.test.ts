@@ -53,6 +53,14 @@ describe('expandGtids', () => {
     expect(compactGtids(['0-1-5', '0-1-6', '0-2-7'])).toEqual(['0-1-5..0-1-6', '0-2-7']);
   });
 
+  it('names a MySQL source in lower case, as the server logs it, whatever case it was given in', () => {
+    expect(expandGtids([`${UUID.toUpperCase()}:TAG_A:3-4`, `${UUID.toUpperCase()}:9`])).toEqual([
+      `${UUID}:tag_a:3`,
+      `${UUID}:tag_a:4`,
+      `${UUID}:9`,
+    ]);
+  });
+
   it('compacts across the largest exact number, tagged MySQL GTIDs, and leaves what is not a GTID as it is', () => {
     const big = [
       '0-1-999999999999999',
