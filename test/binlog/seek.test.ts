@@ -74,6 +74,34 @@ describe.each(['CRC32', 'NONE'])('bisecting a 20 MiB binlog (checksums %s)', (ch
   });
 });
 
+describe('bisecting a binlog of 3 MiB rows', () => {
+  let server: Sandbox;
+  const small: string[] = [];
+
+  beforeAll(async () => {
+    server = await startSandbox();
+    await prepare(server);
+    await sql(server, 'CREATE TABLE app.big (id INT AUTO_INCREMENT PRIMARY KEY, b LONGBLOB)');
+    for (let i = 0; i < 8; i++) {
+      // One rows event of 3 MiB: a probe landing in it finds no event start nearby.
+      await sql(server, "INSERT INTO app.big (b) VALUES (REPEAT('z', 3 * 1024 * 1024))");
+      await sql(server, "INSERT INTO app.t (b) VALUES ('small')");
+      small.push(await lastGtid(server));
+    }
+    await sql(server, 'FLUSH BINARY LOGS');
+  }, 180_000);
+
+  it('still lands on the same event as stepping through every one', async () => {
+    const log = join(server.dir, 'binlog', 'binlog.000001');
+    expect((await stat(log)).size).toBeGreaterThan(24 * 2 ** 20);
+    for (const gtid of [small[3], small[6]] as string[]) {
+      const gtids = new Set([gtid]);
+      const stepped = await findTransactionStart([log], gtids);
+      expect(await findTransactionStart([log], gtids, { seek: true })).toEqual({ ...stepped, sought: true });
+    }
+  });
+});
+
 describe('sequence numbers logged out of order', () => {
   let server: Sandbox;
   let log: string;

@@ -30,6 +30,8 @@ const CLOSE_ENOUGH = 256 * 1024;
 const WINDOW = 64 * 1024;
 /** Events after a candidate boundary that must follow on from it. */
 const FOLLOWING = 2;
+/** Bytes a probe scans for the next event start: rows events are split at 8 KiB, all but very large rows. */
+const SCAN_UP_TO = 2 ** 20;
 /** Candidates longer than this are checked by the events that follow them only, not by their checksum. */
 const CHECKSUM_UP_TO = 4 * 2 ** 20;
 
@@ -141,9 +143,12 @@ class FileWindow {
 
   /** The first offset in [from, until) where an event starts, by the tests above. */
   private async boundaryFrom(from: number, until: number): Promise<number | undefined> {
-    for (let start = from; start < until; start += WINDOW - EVENT_HEADER_LENGTH) {
+    // Inside one huge event (a row of a 50 MB BLOB) give up instead of scanning it: the probe then
+    // counts as "too late", which only moves the start earlier.
+    const stop = Math.min(until, from + SCAN_UP_TO);
+    for (let start = from; start < stop; start += WINDOW - EVENT_HEADER_LENGTH) {
       if (!(await this.load(start, Math.min(WINDOW, this.size - start)))) return undefined;
-      const last = Math.min(until, this.offset + this.loaded - EVENT_HEADER_LENGTH);
+      const last = Math.min(stop, this.offset + this.loaded - EVENT_HEADER_LENGTH);
       for (let position = start; position <= last; position++) {
         if (!this.claimsEnd(position)) continue;
         if (await this.isBoundary(position)) return position;
