@@ -20,6 +20,7 @@ let bad: string;
 let laterInDomain1: string;
 let laterInDomain0: string;
 let domain1BeforeLog: string;
+let predecessor: string;
 
 async function gtidOfLast(domain: number): Promise<string> {
   const [row] = await sql<{ g: string }>(server, 'SELECT @@gtid_binlog_pos AS g');
@@ -39,6 +40,7 @@ beforeAll(async () => {
   await sql(server, 'SET SESSION gtid_domain_id = 1; UPDATE app.t SET v = 41 WHERE id = 4');
   // The transaction before the bad one in its domain comes from another server.
   await sql(server, 'SET SESSION server_id = 77; UPDATE app.t SET v = 42 WHERE id = 4');
+  predecessor = await gtidOfLast(0);
   await sql(server, 'UPDATE app.t SET v = v + 100 WHERE id <= 3');
   bad = await gtidOfLast(0);
   await sql(server, 'SET SESSION gtid_domain_id = 1; UPDATE app.t SET v = 7 WHERE id = 3');
@@ -86,6 +88,17 @@ describe('a MariaDB server', () => {
     expect(fromServer.statements.map((s) => s.sql)).toEqual(fromFiles.statements.map((s) => s.sql));
     expect(fromServer.statements).toHaveLength(1);
     expect(fromServer.laterTransactions).toBe(fromFiles.laterTransactions);
+  });
+
+  it('starts at the lowest of transactions from two servers of one domain, and finds both', async () => {
+    const target = resolveTarget(parseDsn(server.dsn));
+    const gtids = [predecessor, bad];
+    // The lowest is server 77's: the position is just before it, by that server.
+    const [domain, , seq] = predecessor.split('-');
+    const start = await startForTransactions(target, gtids, { seek: true });
+    expect(start?.kind === 'gtid' ? start.after.split(',') : []).toContain(`${domain}-77-${Number(seq) - 1}`);
+    const plan = await planUndo({ gtids, binlog: { server: target }, conn, onConflict: 'skip' });
+    expect(plan.transactions.map((t) => t.gtid)).toEqual(gtids);
   });
 
   it('refusing the position (a server that never logged there) is read again from the log start', async () => {

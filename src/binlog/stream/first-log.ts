@@ -60,22 +60,23 @@ export async function startForTransactions(
  * A MariaDB replica position that makes the server itself skip, without
  * sending them, the transactions of the log before the first of `gtids`:
  * every domain where the log's GTID_LIST leaves it, but the domain of
- * `gtids` just before the lowest of them (the server then skips that
- * domain's transactions until its server's next one). Undefined when
- * `gtids` are of several domains or servers, or there is nothing before.
+ * `gtids` just before the lowest of them, by its server (the server then
+ * skips that domain's transactions until that server's next one).
+ * Undefined when `gtids` are of several domains, or there is nothing
+ * before.
  *
  * The server sends every other domain from the start of the log it picks,
  * and everything once the start is reached, so nothing after the first of
- * `gtids` is missed; should they be out of order and one of them lie before
- * that start, the reader does not find it and reads again from the log's
- * start (readFromTransactions).
+ * `gtids` is missed; should one of them lie before that start (out of
+ * order, or logged by another server before the lowest), the reader does
+ * not find it and reads again from the log's start (readFromTransactions).
  */
 function positionBefore(gtids: Iterable<string>, gtidList: string): string | undefined {
   let first: GtidParts | undefined;
   for (const gtid of gtids) {
     const parts = gtidParts(gtid);
     if (parts === undefined || parts.prefix.endsWith(':')) return undefined;
-    if (first !== undefined && parts.prefix !== first.prefix) return undefined;
+    if (first !== undefined && parts.stream !== first.stream) return undefined;
     if (first === undefined || parts.sequence < first.sequence) first = parts;
   }
   if (first === undefined || typeof first.sequence !== 'number' || first.sequence < 2) return undefined;
