@@ -13,6 +13,7 @@ export {
 export { countOrphans, type ForeignKeyOrphans } from './orphans.js';
 export {
   type ChangedRow,
+  changedRowsOf,
   displayColumnValue,
   displayValue,
   identityColumns,

@@ -3,6 +3,7 @@
  * column for a table without a key), as a string for maps and as an object
  * for reports.
  */
+import { type RowsEvent, rowsOf } from '../binlog/index.js';
 import type { RowImage, TableMap, Value } from '../binlog/types.js';
 import type { ColumnFacts, TableFacts } from './tables.js';
 
@@ -14,6 +15,12 @@ export interface ChangedRow {
   readonly before?: RowImage;
   /** Insert and update: the row after. */
   readonly after?: RowImage;
+}
+
+/** The row changes of a rows event (bound to its TABLE_MAP by the event stream), decoded. */
+export function changedRowsOf(event: RowsEvent): ChangedRow[] {
+  const table = event.table as TableMap;
+  return rowsOf(event).map((row) => ({ kind: event.op, table, before: row.before, after: row.after }));
 }
 
 /** A value as an unambiguous string: the type is part of it, so 1, '1' and X'31' differ. */

@@ -13,11 +13,10 @@ import {
   readBinlogBatches,
   readBinlogFrom,
   readFromTransactions,
-  rowsOf,
   type TableMapDetails,
   TransactionAssembler,
 } from '../binlog/index.js';
-import type { ChangedRow } from './rows.js';
+import { type ChangedRow, changedRowsOf } from './rows.js';
 
 export type ChangeEvent =
   | {
@@ -68,11 +67,11 @@ export function openChangeSource(input: BinlogInput, options: ChangeSourceOption
 }
 
 /**
- * `consume` of the change stream from the first of `gtids` on, seeking that
- * start in large binlog files (readFromTransactions): `consume` must read
- * the stream to its end, have no effect but its result, and throw
- * GTID_NOT_FOUND for a transaction it did not see, and then runs once more
- * over the stream found by stepping through every event.
+ * `consume` of the change stream from the first of `gtids` on, its start
+ * sought (readFromTransactions): `consume` must read the stream to its end,
+ * have no effect but its result, and throw GTID_NOT_FOUND for a transaction
+ * it did not see, and then runs once more over the stream read without
+ * seeking. With `tables`, rows of other tables are counted, not decoded.
  */
 export function readChangesFrom<T>(
   input: BinlogInput,
@@ -146,8 +145,7 @@ function changeScanner(
         out.push({ kind: 'rows-elsewhere', gtid: rowGtid, ...where, rows: countRowsOf(event) });
         return;
       }
-      for (const row of rowsOf(event)) {
-        const change: ChangedRow = { kind: event.op, table, before: row.before, after: row.after };
+      for (const change of changedRowsOf(event)) {
         out.push({ kind: 'row', gtid: rowGtid, ...where, change });
       }
     } else if (event.kind === 'query' && !/^\s*(BEGIN|COMMIT|ROLLBACK)\s*$/i.test(event.query)) {

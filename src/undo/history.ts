@@ -27,7 +27,6 @@ import {
   imageSpans,
   type RowImage,
   type RowsEvent,
-  rowsOf,
   rowsReader,
   skipImage,
   type TableMapDetails,
@@ -35,6 +34,7 @@ import {
 import {
   type BadTransaction,
   changeCollector,
+  changedRowsOf,
   classifyStatement,
   identityColumns,
   refuseMissingTransactions,
@@ -159,7 +159,7 @@ export async function traceRowHistories(options: HistoryOptions): Promise<RowHis
 
   /** Loads a table the pass has not seen in this shape (a map of another shape is checked against the live table again, and refused when they differ). */
   const tableOf = async (map: TableMapDetails): Promise<TableState> => {
-    const name = `${map.database}.${map.table}`;
+    const name = nameOf(map);
     const facts = await options.tableFacts(map);
     const reason = facts.address.kind === 'row' ? 'it has no key' : await options.stepwiseReason(facts);
     if (reason !== undefined) {
@@ -220,11 +220,9 @@ export async function traceRowHistories(options: HistoryOptions): Promise<RowHis
         }
         let counted: number;
         if (collected.has(name)) {
-          const rows = rowsOf(event);
-          for (const [i, row] of rows.entries()) {
-            collector.bad(gtid, sequence + i, table.facts, { kind: event.op, table: map, ...row });
-          }
-          counted = rows.length;
+          const changes = changedRowsOf(event);
+          for (const [i, change] of changes.entries()) collector.bad(gtid, sequence + i, table.facts, change);
+          counted = changes.length;
         } else if (stepwise.has(name)) {
           counted = countRowsOf(event);
         } else {
@@ -239,16 +237,16 @@ export async function traceRowHistories(options: HistoryOptions): Promise<RowHis
       const name = nameOf(map);
       const table = tables.get(name);
       if (table === undefined || table.facts.columns.length !== map.columns.length) continue;
+      const laterGtid = gtid || '(no GTID)';
       if (collected.has(name)) {
-        for (const row of rowsOf(event))
-          collector.later(gtid || '(no GTID)', table.facts, { kind: event.op, table: map, ...row });
+        for (const change of changedRowsOf(event)) collector.later(laterGtid, table.facts, change);
         continue;
       }
       // Later writes to a table turned stepwise part way are traced by the second pass, from decoded rows.
       if (stepwise.has(name)) continue;
       const reason = netRefusal(event, table);
       if (reason !== undefined) turnStepwise(name, `a later transaction logged ${reason}`);
-      else recordLaterRows(event, table, gtid || '(no GTID)');
+      else recordLaterRows(event, table, laterGtid);
     }
   }
   refuseMissingTransactions(options.gtids, transactions);
