@@ -372,11 +372,6 @@ export function eventDecoderAt(options: EventStreamOptions): PositionalDecoder {
   };
 }
 
-/**
- * Compares an event's CRC32 trailer with its bytes. Servers compute the FDE's
- * CRC with LOG_EVENT_BINLOG_IN_USE_F cleared (the flag is reset when the file
- * is closed, without rewriting the checksum), so that variant also passes.
- */
 /** `body` equals `bytes[start..end)`; a loop, as a map body is a few dozen bytes and a native call costs more. */
 function sameBytes(body: Buffer, bytes: Buffer, start: number, end: number): boolean {
   if (body.length !== end - start) return false;
@@ -385,6 +380,11 @@ function sameBytes(body: Buffer, bytes: Buffer, start: number, end: number): boo
   return true;
 }
 
+/**
+ * Compares an event's CRC32 trailer with its bytes. Servers compute the FDE's
+ * CRC with LOG_EVENT_BINLOG_IN_USE_F cleared (the flag is reset when the file
+ * is closed, without rewriting the checksum), so that variant also passes.
+ */
 export function verifyChecksum(
   bytes: Buffer,
   start: number,

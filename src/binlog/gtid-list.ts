@@ -42,6 +42,8 @@ export function expandGtids(args: readonly string[]): string[] {
 
 /** A GTID taken apart: MariaDB `domain-server-sequence`, MySQL `uuid[:tag]:sequence`. */
 export interface GtidParts {
+  /** A MySQL GTID (`uuid[:tag]:n`), else MariaDB's. */
+  readonly mysql: boolean;
   /** Everything before the sequence number, its separator included: `0-1-`, `uuid:`. */
   readonly prefix: string;
   /** What numbers the sequence: the MariaDB domain (`0`), the MySQL source and tag. */
@@ -60,10 +62,26 @@ export function gtidParts(gtid: string): GtidParts | undefined {
   if (last <= 0 || last === gtid.length - 1 || !digitsOnly(gtid, last + 1, gtid.length)) return undefined;
   const digits = gtid.slice(last + 1);
   const sequence = digits.length <= 15 ? Number(digits) : BigInt(digits);
-  if (mysql) return { prefix: gtid.slice(0, last + 1), stream: gtid.slice(0, last), sequence };
+  if (mysql) return { mysql, prefix: gtid.slice(0, last + 1), stream: gtid.slice(0, last), sequence };
   const first = gtid.indexOf('-');
   if (first === last || !digitsOnly(gtid, 0, first) || !digitsOnly(gtid, first + 1, last)) return undefined;
-  return { prefix: gtid.slice(0, last + 1), stream: gtid.slice(0, first), sequence };
+  return { mysql, prefix: gtid.slice(0, last + 1), stream: gtid.slice(0, first), sequence };
+}
+
+/**
+ * The lowest of `gtids` when they are all of one stream (a MariaDB domain,
+ * a MySQL source and tag, in any case); undefined otherwise: there is no
+ * order among them to find the first by.
+ */
+export function lowestOfStream(gtids: Iterable<string>): GtidParts | undefined {
+  let lowest: GtidParts | undefined;
+  for (const gtid of gtids) {
+    const parts = gtidParts(gtid);
+    if (parts === undefined) return undefined;
+    if (lowest !== undefined && parts.stream.toLowerCase() !== lowest.stream.toLowerCase()) return undefined;
+    if (lowest === undefined || parts.sequence < lowest.sequence) lowest = parts;
+  }
+  return lowest;
 }
 
 function digitsOnly(text: string, start: number, end: number): boolean {
@@ -103,13 +121,7 @@ export function compactGtids(gtids: readonly string[]): string[] {
     }
     close();
     if (parts === undefined) out.push(gtid);
-    else
-      run = {
-        prefix: parts.prefix,
-        mysql: parts.prefix.endsWith(':'),
-        first: parts.sequence,
-        last: parts.sequence,
-      };
+    else run = { prefix: parts.prefix, mysql: parts.mysql, first: parts.sequence, last: parts.sequence };
   }
   close();
   return out;

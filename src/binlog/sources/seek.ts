@@ -20,7 +20,7 @@ import { EventType, isKnownEventType } from '../event-types.js';
 import type { BinlogFormat } from '../events/format-description.js';
 import { EVENT_HEADER_LENGTH } from '../events/header.js';
 import { decodeEvent } from '../events/index.js';
-import { type GtidParts, gtidParts } from '../gtid-list.js';
+import { type GtidParts, gtidParts, lowestOfStream } from '../gtid-list.js';
 
 /** Files smaller than this are stepped through from the start (about 15 ms for 16 MiB): bisecting saves little. */
 const SEEK_FROM_BYTES = 16 * 2 ** 20;
@@ -38,21 +38,9 @@ const CHECKSUM_UP_TO = 4 * 2 ** 20;
 /** Where a GTID falls in the order of its stream. */
 type GtidOrder = Pick<GtidParts, 'stream' | 'sequence'>;
 
-function orderOf(gtid: string): GtidOrder | undefined {
-  const parts = gtidParts(gtid);
-  // A UUID is the same source in any case.
-  return parts === undefined ? undefined : { stream: parts.stream.toLowerCase(), sequence: parts.sequence };
-}
-
-/** The lowest of `gtids` when they are all of one stream; undefined otherwise (nothing to bisect on). */
-function firstOfStream(gtids: ReadonlySet<string>): GtidOrder | undefined {
-  let first: GtidOrder | undefined;
-  for (const gtid of gtids) {
-    const order = orderOf(gtid);
-    if (order === undefined || (first !== undefined && order.stream !== first.stream)) return undefined;
-    if (first === undefined || order.sequence < first.sequence) first = order;
-  }
-  return first;
+/** A UUID is the same source in any case. */
+function orderOf(parts: GtidParts): GtidOrder {
+  return { stream: parts.stream.toLowerCase(), sequence: parts.sequence };
 }
 
 /**
@@ -67,7 +55,8 @@ export async function seekTransactions(
   format: BinlogFormat,
   firstEvent: number,
 ): Promise<number | undefined> {
-  const target = firstOfStream(gtids);
+  const lowest = lowestOfStream(gtids);
+  const target = lowest === undefined ? undefined : orderOf(lowest);
   if (target === undefined) return undefined;
   const handle = await open(path, 'r');
   try {
@@ -135,7 +124,8 @@ class FileWindow {
         position,
       });
       const gtid = event.kind === 'gtid' || event.kind === 'mariadb-gtid' ? event.gtid : undefined;
-      return gtid === undefined ? undefined : orderOf(gtid);
+      const parts = gtid === undefined ? undefined : gtidParts(gtid);
+      return parts === undefined ? undefined : orderOf(parts);
     } catch {
       return undefined;
     }

@@ -6,7 +6,7 @@
  * log, not from the oldest one.
  */
 import { type ConnectTarget, queryRows, quoteValue, withConnection } from '../../mysql/index.js';
-import { type GtidParts, gtidParts } from '../gtid-list.js';
+import { gtidParts, lowestOfStream } from '../gtid-list.js';
 import { firstFileHolding, parseGtidState } from '../gtid-state.js';
 import type { ReplicationStart } from './replication-source.js';
 
@@ -22,15 +22,17 @@ export async function startForTransactions(
   try {
     return await withConnection(server, async (conn) => {
       const logs = (await queryRows(conn, 'SHOW BINARY LOGS')).map((row) => String(row.Log_name));
-      const states: (string | undefined)[] = [];
-      const stateOf = async (k: number): Promise<string | undefined> => {
+      // Each log's state event (GTID_LIST or PREVIOUS_GTIDS), asked once.
+      const states: ({ type: string; text: string } | undefined)[] = [];
+      const stateOf = async (k: number): Promise<{ type: string; text: string } | undefined> => {
         if (!(k in states)) {
           const events = await queryRows(
             conn,
             `SHOW BINLOG EVENTS IN ${quoteValue(logs[k] as string)} LIMIT ${STATE_WITHIN}`,
           );
           const state = events.find((e) => e.Event_type === 'Gtid_list' || e.Event_type === 'Previous_gtids');
-          states[k] = state === undefined ? undefined : `${state.Event_type}:${String(state.Info)}`;
+          states[k] =
+            state === undefined ? undefined : { type: String(state.Event_type), text: String(state.Info) };
         }
         return states[k];
       };
@@ -38,14 +40,14 @@ export async function startForTransactions(
         logs.length,
         async (k) => {
           const state = await stateOf(k);
-          return state === undefined ? undefined : parseGtidState(state.slice(state.indexOf(':') + 1));
+          return state === undefined ? undefined : parseGtidState(state.text);
         },
         gtids,
       );
       const listed = logs.length > 0 ? await stateOf(Math.max(index, 0)) : undefined;
       const after =
-        options.seek === true && listed?.startsWith('Gtid_list:')
-          ? positionBefore(gtids, listed.slice('Gtid_list:'.length))
+        options.seek === true && listed?.type === 'Gtid_list'
+          ? positionBefore(gtids, listed.text)
           : undefined;
       if (after !== undefined) return { kind: 'gtid', after, strict: false };
       return index > 0 ? { kind: 'position', file: logs[index] as string, position: 4 } : undefined;
@@ -72,19 +74,14 @@ export async function startForTransactions(
  * not find it and reads again from the log's start (readFromTransactions).
  */
 function positionBefore(gtids: Iterable<string>, gtidList: string): string | undefined {
-  let first: GtidParts | undefined;
-  for (const gtid of gtids) {
-    const parts = gtidParts(gtid);
-    if (parts === undefined || parts.prefix.endsWith(':')) return undefined;
-    if (first !== undefined && parts.stream !== first.stream) return undefined;
-    if (first === undefined || parts.sequence < first.sequence) first = parts;
-  }
-  if (first === undefined || typeof first.sequence !== 'number' || first.sequence < 2) return undefined;
+  const first = lowestOfStream(gtids);
+  if (first === undefined || first.mysql || typeof first.sequence !== 'number' || first.sequence < 2)
+    return undefined;
   // The list's last entry of each domain is where it leaves that domain; GTID_LIST order is kept.
   const domains = new Map<string, string>();
   for (const entry of gtidList.replace(/[[\]\s]/g, '').split(',')) {
     const parts = gtidParts(entry);
-    if (parts !== undefined && !parts.prefix.endsWith(':')) domains.set(parts.stream, entry);
+    if (parts !== undefined && !parts.mysql) domains.set(parts.stream, entry);
   }
   domains.set(first.stream, `${first.prefix}${first.sequence - 1}`);
   return [...domains.values()].join(',');
