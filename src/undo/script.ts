@@ -62,12 +62,12 @@ export async function writeFileAtomically(path: string, text: string | Iterable<
       await writeFile(temporary, text, { flag: 'wx' });
     } else {
       const file = await open(temporary, 'wx');
+      // One piece is written while the next is joined; it must finish before the file closes.
+      let writing: Promise<unknown> = Promise.resolve();
       try {
         // Lines joined once per piece: one flat string to encode, not a tree of concatenations.
-        // One piece is written while the next is joined.
         let piece: string[] = [];
         let length = 0;
-        let writing: Promise<unknown> = Promise.resolve();
         for (const line of text) {
           piece.push(line, '\n');
           length += line.length + 1;
@@ -82,6 +82,7 @@ export async function writeFileAtomically(path: string, text: string | Iterable<
         await writing;
         await file.write(piece.join(''));
       } finally {
+        await writing.catch(() => undefined);
         await file.close();
       }
     }
