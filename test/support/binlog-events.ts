@@ -46,21 +46,20 @@ export async function expectUndoRefusesDamagedAnnotation(
   await cp(join(server.dir, 'binlog'), copy, { recursive: true });
   const annotation = await damageAnnotation(join(copy, file), gtidAt);
   const out = join(copy, 'undo.sql');
-  const run = await runSalvage([
-    'undo',
-    '--source',
-    server.dsn,
-    '--gtid',
-    gtid,
-    '--dir',
-    copy,
-    '--out',
-    out,
-    '--json',
-  ]);
+  const run = await undoFromDir(server, gtid, copy, out);
   expect(run.code, run.stderr).toBe(2);
   expect(JSON.parse(run.stdout).error).toMatchObject({ code: 'BINLOG_CHECKSUM', file, position: annotation });
   expect(existsSync(out)).toBe(false);
+}
+
+/** `salvage undo --json` of one transaction, reading the binlogs of `dir`, the script to `out`. */
+export function undoFromDir(
+  server: { readonly dsn: string },
+  gtid: string,
+  dir: string,
+  out: string,
+): ReturnType<typeof runSalvage> {
+  return runSalvage(['undo', '--source', server.dsn, '--gtid', gtid, '--dir', dir, '--out', out, '--json']);
 }
 
 /** Flips a bit inside the ANNOTATE_ROWS event that follows the GTID event at `gtidAt`; its offset. */

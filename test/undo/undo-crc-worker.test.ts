@@ -8,8 +8,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { findTransactionStart } from '../../src/binlog/index.js';
-import { expectUndoRefusesDamagedAnnotation } from '../support/binlog-events.js';
-import { runSalvage } from '../support/cli.js';
+import { expectUndoRefusesDamagedAnnotation, undoFromDir } from '../support/binlog-events.js';
 import { type Sandbox, sql, startSandbox } from '../support/sandbox.js';
 
 let server: Sandbox;
@@ -39,18 +38,7 @@ describe('checksums of a large range', () => {
     await expectUndoRefusesDamagedAnnotation(server, bad, 'binlog.000001', gtidAt);
     // Undamaged, the same range is undone: 20 rows back to 'a'.
     const out = join(server.dir, 'undo.sql');
-    const clean = await runSalvage([
-      'undo',
-      '--source',
-      server.dsn,
-      '--gtid',
-      bad,
-      '--dir',
-      join(server.dir, 'binlog'),
-      '--out',
-      out,
-      '--json',
-    ]);
+    const clean = await undoFromDir(server, bad, join(server.dir, 'binlog'), out);
     expect(clean.code, clean.stderr).toBe(0);
     expect(JSON.parse(clean.stdout)).toMatchObject({ statements: 20, rows: 20, conflicts: [] });
   }, 120_000);
