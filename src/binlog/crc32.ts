@@ -1,8 +1,15 @@
 /**
- * CRC-32 (IEEE 802.3, as zlib computes it) over binlog events. zlib.crc32
- * exists only from Node 22, so this is the one implementation, table-driven
- * with slicing-by-8 to keep up with multi-hundred-megabyte binlogs.
+ * CRC-32 (IEEE 802.3, as zlib computes it) over binlog events: zlib's own
+ * (Node 20.15 and later) for spans long enough to repay the call and its
+ * view, twice as fast on large row images; below that, and on older Node,
+ * this table-driven slicing-by-8 loop.
  */
+import zlib from 'node:zlib';
+
+/** zlib.crc32(data, crc), when this Node has it. */
+const native = (zlib as { crc32?: (data: Uint8Array, crc?: number) => number }).crc32;
+/** From this many bytes on zlib's CRC beats the loop, the view it needs included (measured: about even at 512). */
+const NATIVE_FROM = 768;
 
 const TABLES = buildTables();
 /** Word reads assume little-endian; a big-endian host takes the byte loop. */
@@ -44,6 +51,8 @@ function wordsOf(buffer: ArrayBufferLike): Uint32Array {
  * hosts: x86, ARM), eight bytes per step.
  */
 export function crc32(bytes: Uint8Array, start = 0, end = bytes.length, crc = 0): number {
+  if (native !== undefined && end - start >= NATIVE_FROM)
+    return native(bytes.subarray(start, end), crc) >>> 0;
   const t = TABLES;
   let c = ~crc;
   let i = start;
