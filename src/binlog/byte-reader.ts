@@ -303,6 +303,33 @@ export class ByteReader {
   bitmap(bits: number): Bitmap {
     return new Bitmap(this.bytes((bits + 7) >>> 3), bits);
   }
+
+  /**
+   * A bitmap of columns present: with every column there (binlog_row_image
+   * FULL, nearly every rows event) one shared instance per width, not a new
+   * bitmap and view per event.
+   */
+  presence(bits: number): Bitmap {
+    const length = (bits + 7) >>> 3;
+    this.need(length);
+    const at = this.pos;
+    const whole = bits >>> 3;
+    let full = true;
+    for (let i = 0; i < whole && full; i++) full = this.buffer[at + i] === 0xff;
+    const tail = bits & 7;
+    if (full && tail > 0) {
+      const mask = (1 << tail) - 1;
+      full = ((this.buffer[at + whole] as number) & mask) === mask;
+    }
+    if (!full) return this.bitmap(bits);
+    this.pos += length;
+    let shared = FULL_BITMAPS.get(bits);
+    if (shared === undefined) {
+      shared = new Bitmap(new Uint8Array(length).fill(0xff), bits);
+      FULL_BITMAPS.set(bits, shared);
+    }
+    return shared;
+  }
 }
 
 /** A little-endian-bit-order bitmap (column presence, NULL flags). */
@@ -329,3 +356,6 @@ export class Bitmap {
     return this.#count;
   }
 }
+
+/** The shared all-set bitmaps of presence(), by width (a column count: at most 4096 of them). */
+const FULL_BITMAPS = new Map<number, Bitmap>();

@@ -150,13 +150,46 @@ export type PositionalDecoder = (
   out: BinlogEvent[],
 ) => void;
 
+/**
+ * The TABLE_MAPs bound since the last statement ended (STMT_END), by table
+ * id. A statement maps a handful of tables and the binding is cleared after
+ * every one of them: a short list, cleared by forgetting its length, costs
+ * nothing per statement where a Map's clear allocated a new table.
+ */
+class StatementTables {
+  readonly #ids: number[] = [];
+  readonly #tables: TableMapDetails[] = [];
+  #count = 0;
+
+  get(id: number): TableMapDetails | undefined {
+    for (let i = 0; i < this.#count; i++) if (this.#ids[i] === id) return this.#tables[i];
+    return undefined;
+  }
+
+  set(id: number, table: TableMapDetails): void {
+    for (let i = 0; i < this.#count; i++) {
+      if (this.#ids[i] === id) {
+        this.#tables[i] = table;
+        return;
+      }
+    }
+    this.#ids[this.#count] = id;
+    this.#tables[this.#count] = table;
+    this.#count++;
+  }
+
+  clear(): void {
+    this.#count = 0;
+  }
+}
+
 export function eventDecoderAt(options: EventStreamOptions): PositionalDecoder {
   const verify = options.verify ?? true;
   const ignore = options.ignore;
   const quiet = options.quiet;
   const strict = options.strict ?? false;
   let format: BinlogFormat = DEFAULT_FORMAT;
-  let tables = new Map<number, TableMapDetails>();
+  const tables = new StatementTables();
   let currentFile = '';
   const reported = new Set<number>();
 
@@ -303,7 +336,7 @@ export function eventDecoderAt(options: EventStreamOptions): PositionalDecoder {
   return (bytes, start, end, file, position, out) => {
     if (file !== currentFile) {
       currentFile = file;
-      tables = new Map();
+      tables.clear();
     }
     if (end - start < EVENT_HEADER_LENGTH) {
       throw new SalvageError('BINLOG_CORRUPT', `event at ${file}:${position} is shorter than its header`, {

@@ -56,9 +56,9 @@ export function decodeRowsEvent(r: ByteReader, header: EventHeader, format: Binl
     if (extraLength > 2) extraData = Buffer.from(r.bytes(extraLength - 2));
   }
   const columnCount = r.packedInt();
-  const present = r.bitmap(columnCount);
+  const present = r.presence(columnCount);
   const isUpdate = shape.op === 'update' || shape.op === 'partial-update';
-  const presentAfter = isUpdate ? r.bitmap(columnCount) : undefined;
+  const presentAfter = isUpdate ? r.presence(columnCount) : undefined;
   const rows = shape.compressed ? inflateMariadbBlock(r) : r.rest();
   // An image with no columns takes no bytes: row data after it could never be consumed.
   if (
