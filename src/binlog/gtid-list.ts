@@ -181,3 +181,68 @@ function* sequence(prefix: string, first: bigint, last: bigint, text: string): G
 function notGtid(text: string, hint: string): SalvageError {
   return new SalvageError('BAD_INPUT', `"${text}" is not a GTID or a range of GTIDs`, { hint });
 }
+
+/**
+ * A set of GTIDs that MariaDB GTID events are matched against by their
+ * numbers: hashing the event's freshly built `domain-server-sequence`
+ * string cost more than the rest of reading the event. Any other GTID
+ * (MySQL's, a MariaDB one not written the way servers write it) is matched
+ * by its text, as before.
+ */
+export class GtidMatcher {
+  /** domain → server → sequence → the GTID as given. */
+  readonly #mariadb = new Map<number, Map<number, Map<number, string>>>();
+  readonly #texts = new Set<string>();
+
+  constructor(gtids: Iterable<string>) {
+    for (const gtid of gtids) {
+      const parts = gtidParts(gtid);
+      const [domain, server] = parts === undefined || parts.mysql ? [] : gtid.split('-').map(Number);
+      if (
+        parts === undefined ||
+        typeof parts.sequence !== 'number' ||
+        domain === undefined ||
+        server === undefined ||
+        `${domain}-${server}-${parts.sequence}` !== gtid
+      ) {
+        this.#texts.add(gtid);
+        continue;
+      }
+      let servers = this.#mariadb.get(domain);
+      if (servers === undefined) {
+        servers = new Map();
+        this.#mariadb.set(domain, servers);
+      }
+      let sequences = servers.get(server);
+      if (sequences === undefined) {
+        sequences = new Map();
+        servers.set(server, sequences);
+      }
+      sequences.set(parts.sequence, gtid);
+    }
+  }
+
+  /** The GTID as given, when it is the one a MariaDB GTID event carries; undefined when not wanted. */
+  mariadb(domain: number, server: number, sequence: bigint, text: string): string | undefined {
+    const found = this.#mariadb.get(domain)?.get(server)?.get(Number(sequence));
+    // A sequence beyond 2^53 rounds: only its text says whether it is the one wanted.
+    if (found !== undefined && sequence <= MAX_EXACT) return found;
+    return this.#texts.size > 0 && this.#texts.has(text) ? text : undefined;
+  }
+
+  /** The GTID as given, when `text` is one of them. */
+  text(text: string): string | undefined {
+    if (this.#texts.has(text)) return text;
+    const parts = this.#mariadb.size > 0 ? gtidParts(text) : undefined;
+    if (parts === undefined || parts.mysql) return undefined;
+    const [domain, server] = text.split('-').map(Number);
+    return this.#mariadb
+      .get(domain as number)
+      ?.get(server as number)
+      ?.get(Number(parts.sequence)) === text
+      ? text
+      : undefined;
+  }
+}
+
+const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);

@@ -43,7 +43,7 @@ export type { QueryEvent } from './events/query.js';
 export type { RowsEvent } from './events/rows-event.js';
 export type { TableMapEvent } from './events/table-map.js';
 export { compareBinlogFiles } from './file-names.js';
-export { compactGtids, expandGtids, isGtid } from './gtid-list.js';
+export { compactGtids, expandGtids, GtidMatcher, isGtid } from './gtid-list.js';
 export { firstFileHolding, type LoggedBefore, parseGtidState } from './gtid-state.js';
 export {
   type ImageSpans,

@@ -23,6 +23,7 @@ import {
   ColumnType,
   countRowsOf,
   decodeRowImage,
+  GtidMatcher,
   type ImageSpans,
   imageSpans,
   type RowImage,
@@ -47,6 +48,8 @@ import {
 /** One row image as the binlog holds it, `slab[start..start+length)`, with what decodes it. */
 export interface StoredImage {
   readonly slab: Buffer;
+  /** The slab's bytes for comparing and copying four at a time. */
+  readonly view: DataView;
   readonly start: number;
   length: number;
   /** Bytes the image may grow to in place. */
@@ -127,7 +130,7 @@ interface TableState {
 
 /** Reads the bad transactions' row histories; GTID_NOT_FOUND when one is missing. */
 export async function traceRowHistories(options: HistoryOptions): Promise<RowHistories> {
-  const wanted = new Set(options.gtids);
+  const wanted = new GtidMatcher(options.gtids);
   const transactions = new Map<string, { gtid: string; file: string; position: number; rows: number }>();
   const schemaChanges: SchemaChange[] = [];
   const histories: RowHistory[] = [];
@@ -188,9 +191,15 @@ export async function traceRowHistories(options: HistoryOptions): Promise<RowHis
     for (const event of batch) {
       // Every event up to the next GTID event belongs to this one's transaction.
       if (event.kind === 'gtid' || event.kind === 'mariadb-gtid') {
-        gtid = event.gtid ?? '';
+        const bad =
+          event.kind === 'mariadb-gtid'
+            ? wanted.mariadb(event.domainId, event.header.serverId, event.sequence, event.gtid)
+            : event.gtid === undefined
+              ? undefined
+              : wanted.text(event.gtid);
+        gtid = bad ?? event.gtid ?? '';
         transaction = undefined;
-        if (wanted.has(gtid)) {
+        if (bad !== undefined) {
           transaction = transactions.get(gtid);
           if (transaction === undefined) {
             transaction = { gtid, file: event.header.file, position: event.header.position, rows: 0 };
@@ -419,8 +428,12 @@ function integerWidth(column: ColumnDef | undefined): number {
  * collect than the bytes they hold).
  */
 const SLAB_BYTES = 2 ** 20;
-/** Below this many bytes a loop copies and compares faster than a call into Buffer's native code. */
-const NATIVE_FROM = 256;
+/**
+ * Below this many bytes images are copied and compared four bytes at a
+ * time through DataViews, faster than a call into Buffer's native code
+ * (a 190-byte row: 70 ns against 120 ns; byte by byte, 190 ns).
+ */
+const NATIVE_FROM = 1024;
 /** Where the pass keeps its images. */
 interface ImageStore {
   store(
@@ -434,6 +447,7 @@ interface ImageStore {
 
 function imageStore(): ImageStore {
   let slab = Buffer.allocUnsafe(0);
+  let view = viewOf(slab);
   let used = 0;
   return {
     store(rows, start, end, map, present) {
@@ -441,26 +455,55 @@ function imageStore(): ImageStore {
       if (length > SLAB_BYTES / 8) {
         const bytes = Buffer.allocUnsafe(length);
         rows.copy(bytes, 0, start, end);
-        return { slab: bytes, start: 0, length, room: length, map, present };
+        return { slab: bytes, view: viewOf(bytes), start: 0, length, room: length, map, present };
       }
       if (used + length > slab.length) {
         slab = Buffer.allocUnsafe(SLAB_BYTES);
+        view = viewOf(slab);
         used = 0;
       }
-      const image = { slab, start: used, length, room: length, map, present };
-      copyBytes(rows, start, end, slab, used);
+      const image = { slab, view, start: used, length, room: length, map, present };
+      copyBytes(rows, start, end, image);
       used += length;
       return image;
     },
   };
 }
 
-function copyBytes(from: Buffer, start: number, end: number, to: Buffer, at: number): void {
-  if (end - start >= NATIVE_FROM) {
-    from.copy(to, at, start, end);
+function viewOf(bytes: Buffer): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/**
+ * A DataView of the whole read buffer rows events point into (offsets from
+ * its start: add the event's byteOffset), kept while they do: one per
+ * buffer read, not one per event.
+ */
+let rowsView: DataView | undefined;
+let rowsMemory: ArrayBufferLike | undefined;
+
+function viewOfRows(rows: Buffer): DataView {
+  if (rowsMemory !== rows.buffer) {
+    rowsMemory = rows.buffer;
+    rowsView = new DataView(rows.buffer);
+  }
+  return rowsView as DataView;
+}
+
+/** Writes `from[start..end)` over the image's bytes. */
+function copyBytes(from: Buffer, start: number, end: number, to: StoredImage): void {
+  const length = end - start;
+  if (length >= NATIVE_FROM) {
+    from.copy(to.slab, to.start, start, end);
     return;
   }
-  for (let i = start; i < end; i++) to[at + i - start] = from[i] as number;
+  const source = viewOfRows(from);
+  const from0 = from.byteOffset + start;
+  const target = to.view;
+  const at = to.start;
+  let i = 0;
+  for (; i + 4 <= length; i += 4) target.setInt32(at + i, source.getInt32(from0 + i, true), true);
+  for (; i < length; i++) target.setUint8(at + i, source.getUint8(from0 + i));
 }
 
 /**
@@ -479,7 +522,7 @@ function replaceImage(
 ): StoredImage {
   if (previous === undefined || previous.map !== map || previous.room < end - start)
     return images.store(rows, start, end, map, present);
-  copyBytes(rows, start, end, previous.slab, previous.start);
+  copyBytes(rows, start, end, previous);
   previous.length = end - start;
   return previous;
 }
@@ -497,10 +540,15 @@ function sameImage(
   if (stored.map === map) {
     const length = end - start;
     if (stored.length !== length) return false;
-    const bytes = stored.slab;
     const at = stored.start;
-    if (length >= NATIVE_FROM) return rows.compare(bytes, at, at + length, start, end) === 0;
-    for (let i = 0; i < length; i++) if (bytes[at + i] !== rows[start + i]) return false;
+    if (length >= NATIVE_FROM) return rows.compare(stored.slab, at, at + length, start, end) === 0;
+    const bytes = stored.view;
+    const other = viewOfRows(rows);
+    const from = rows.byteOffset + start;
+    let i = 0;
+    for (; i + 4 <= length; i += 4)
+      if (bytes.getInt32(at + i, true) !== other.getInt32(from + i, true)) return false;
+    for (; i < length; i++) if (bytes.getUint8(at + i) !== other.getUint8(from + i)) return false;
     return true;
   }
   const a = decodeStored(stored);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compactGtids, expandGtids } from '../../src/binlog/index.js';
+import { compactGtids, expandGtids, GtidMatcher } from '../../src/binlog/index.js';
 import { isSalvageError } from '../../src/errors.js';
 
 const UUID = '3e11fa47-71ca-11e1-9e33-c80aa9429562';
@@ -74,5 +74,43 @@ describe('expandGtids', () => {
       `${UUID}:6`,
     ]);
     expect(compactGtids(['0-1-', 'x-1-2', '0-1-2', '0-1-3'])).toEqual(['0-1-', 'x-1-2', '0-1-2..0-1-3']);
+  });
+});
+
+describe('GtidMatcher', () => {
+  const matcher = new GtidMatcher([
+    '0-1-100',
+    '4294967295-4294967295-7',
+    '1-2-007',
+    '0-1-18446744073709551615',
+    `${UUID}:5`,
+  ]);
+
+  it('matches a MariaDB GTID event by its numbers and answers the GTID as given', () => {
+    expect(matcher.mariadb(0, 1, 100n, '0-1-100')).toBe('0-1-100');
+    expect(matcher.mariadb(4294967295, 4294967295, 7n, '4294967295-4294967295-7')).toBe(
+      '4294967295-4294967295-7',
+    );
+    expect(matcher.mariadb(0, 1, 101n, '0-1-101')).toBeUndefined();
+    expect(matcher.mariadb(0, 2, 100n, '0-2-100')).toBeUndefined();
+    expect(matcher.mariadb(1, 1, 100n, '1-1-100')).toBeUndefined();
+  });
+
+  it('matches what is not written as servers write it by its text only', () => {
+    // A server logs 1-2-7, never 1-2-007: the GTID named does not match it, as with text.
+    expect(matcher.mariadb(1, 2, 7n, '1-2-7')).toBeUndefined();
+    expect(matcher.text('1-2-007')).toBe('1-2-007');
+    // Beyond 2^53 the numbers round; the text decides.
+    expect(matcher.mariadb(0, 1, 18446744073709551615n, '0-1-18446744073709551615')).toBe(
+      '0-1-18446744073709551615',
+    );
+    expect(matcher.mariadb(0, 1, 18446744073709551614n, '0-1-18446744073709551614')).toBeUndefined();
+  });
+
+  it('matches MySQL GTIDs and MariaDB text alike', () => {
+    expect(matcher.text(`${UUID}:5`)).toBe(`${UUID}:5`);
+    expect(matcher.text(`${UUID}:6`)).toBeUndefined();
+    expect(matcher.text('0-1-100')).toBe('0-1-100');
+    expect(matcher.text('0-1-99')).toBeUndefined();
   });
 });
