@@ -183,66 +183,103 @@ function notGtid(text: string, hint: string): SalvageError {
 }
 
 /**
- * A set of GTIDs that MariaDB GTID events are matched against by their
- * numbers: hashing the event's freshly built `domain-server-sequence`
- * string cost more than the rest of reading the event. Any other GTID
- * (MySQL's, a MariaDB one not written the way servers write it) is matched
- * by its text, as before.
+ * A list of GTIDs that MariaDB GTID events are matched against by their
+ * numbers: hashing each event's freshly built `domain-server-sequence`
+ * string cost more than the rest of reading the event. A GTID not written
+ * the way servers write it (leading zeros, a sequence beyond 2^53) and
+ * MySQL's are matched by their text. Answers are positions in the list.
  */
 export class GtidMatcher {
-  /** domain → server → sequence → the GTID as given. */
-  readonly #mariadb = new Map<number, Map<number, Map<number, string>>>();
-  readonly #texts = new Set<string>();
+  /** sequence → the first position with it; `#next` chains the others with the same sequence. */
+  readonly #bySequence = new Map<number, number>();
+  readonly #next: number[] = [];
+  readonly #domains: number[] = [];
+  readonly #servers: number[] = [];
+  readonly #texts = new Map<string, number>();
+  /** A GTID listed twice: the later position → the first. */
+  readonly #repeats = new Map<number, number>();
 
-  constructor(gtids: Iterable<string>) {
-    for (const gtid of gtids) {
-      const parts = gtidParts(gtid);
-      const [domain, server] = parts === undefined || parts.mysql ? [] : gtid.split('-').map(Number);
-      if (
-        parts === undefined ||
-        typeof parts.sequence !== 'number' ||
-        domain === undefined ||
-        server === undefined ||
-        `${domain}-${server}-${parts.sequence}` !== gtid
-      ) {
-        this.#texts.add(gtid);
+  constructor(gtids: readonly string[]) {
+    for (const [index, gtid] of gtids.entries()) {
+      const parsed = serverForm(gtid);
+      this.#next.push(-1);
+      this.#domains.push(parsed?.[0] ?? -1);
+      this.#servers.push(parsed?.[1] ?? -1);
+      if (parsed === undefined) {
+        const earlier = this.#texts.get(gtid);
+        if (earlier === undefined) this.#texts.set(gtid, index);
+        else this.#repeats.set(index, earlier);
         continue;
       }
-      let servers = this.#mariadb.get(domain);
-      if (servers === undefined) {
-        servers = new Map();
-        this.#mariadb.set(domain, servers);
+      const [domain, server, sequence] = parsed;
+      let at = this.#bySequence.get(sequence);
+      if (at === undefined) {
+        this.#bySequence.set(sequence, index);
+        continue;
       }
-      let sequences = servers.get(server);
-      if (sequences === undefined) {
-        sequences = new Map();
-        servers.set(server, sequences);
+      for (;;) {
+        if (this.#domains[at] === domain && this.#servers[at] === server) {
+          this.#repeats.set(index, at);
+          break;
+        }
+        const next = this.#next[at] as number;
+        if (next < 0) {
+          this.#next[at] = index;
+          break;
+        }
+        at = next;
       }
-      sequences.set(parts.sequence, gtid);
     }
   }
 
-  /** The GTID as given, when it is the one a MariaDB GTID event carries; undefined when not wanted. */
-  mariadb(domain: number, server: number, sequence: bigint, text: string): string | undefined {
-    const found = this.#mariadb.get(domain)?.get(server)?.get(Number(sequence));
-    // A sequence beyond 2^53 rounds: only its text says whether it is the one wanted.
-    if (found !== undefined && sequence <= MAX_EXACT) return found;
-    return this.#texts.size > 0 && this.#texts.has(text) ? text : undefined;
+  /** The first position of the GTID at `position` (the answers name only first positions). */
+  first(position: number): number {
+    return this.#repeats.get(position) ?? position;
   }
 
-  /** The GTID as given, when `text` is one of them. */
-  text(text: string): string | undefined {
-    if (this.#texts.has(text)) return text;
-    const parts = this.#mariadb.size > 0 ? gtidParts(text) : undefined;
-    if (parts === undefined || parts.mysql) return undefined;
-    const [domain, server] = text.split('-').map(Number);
-    return this.#mariadb
-      .get(domain as number)
-      ?.get(server as number)
-      ?.get(Number(parts.sequence)) === text
-      ? text
-      : undefined;
+  /** The position of the GTID a MariaDB GTID event carries (`text` its GTID); undefined when not wanted. */
+  mariadb(domain: number, server: number, sequence: bigint, text: string): number | undefined {
+    if (sequence <= MAX_EXACT) {
+      for (let i = this.#bySequence.get(Number(sequence)) ?? -1; i >= 0; i = this.#next[i] as number) {
+        if (this.#domains[i] === domain && this.#servers[i] === server) return i;
+      }
+    }
+    return this.#texts.size > 0 ? this.#texts.get(text) : undefined;
+  }
+
+  /** The position of `text` among the GTIDs; undefined when not wanted. */
+  text(text: string): number | undefined {
+    const found = this.#texts.get(text);
+    if (found !== undefined) return found;
+    const parsed = this.#bySequence.size > 0 ? serverForm(text) : undefined;
+    return parsed === undefined ? undefined : this.mariadb(parsed[0], parsed[1], BigInt(parsed[2]), text);
   }
 }
 
 const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * `domain-server-sequence` as numbers when written as a server writes it
+ * (decimal, no leading zeros, each number exact); undefined otherwise.
+ */
+function serverForm(gtid: string): [number, number, number] | undefined {
+  const parts: number[] = [];
+  let value = 0;
+  let digits = 0;
+  let leadingZero = false;
+  for (let i = 0; i <= gtid.length; i++) {
+    const c = i < gtid.length ? gtid.charCodeAt(i) : 45;
+    if (c === 45) {
+      if (digits === 0 || (leadingZero && digits > 1) || parts.length === 3) return undefined;
+      parts.push(value);
+      value = 0;
+      digits = 0;
+      continue;
+    }
+    if (c < 48 || c > 57 || digits >= 15) return undefined;
+    if (digits === 0) leadingZero = c === 48;
+    value = value * 10 + (c - 48);
+    digits++;
+  }
+  return parts.length === 3 ? (parts as [number, number, number]) : undefined;
+}

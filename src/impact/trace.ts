@@ -150,9 +150,9 @@ export async function traceBadChanges(options: TraceOptions): Promise<Trace> {
 /** GTID_NOT_FOUND naming the bad transactions the binlogs read do not hold. */
 export function refuseMissingTransactions(
   gtids: readonly string[],
-  found: ReadonlyMap<string, unknown>,
+  found: { readonly has: (gtid: string, index: number) => boolean },
 ): void {
-  const missing = gtids.filter((gtid) => !found.has(gtid));
+  const missing = gtids.filter((gtid, index) => !found.has(gtid, index));
   if (missing.length === 0) return;
   const named =
     missing.length > 20

@@ -131,7 +131,9 @@ interface TableState {
 /** Reads the bad transactions' row histories; GTID_NOT_FOUND when one is missing. */
 export async function traceRowHistories(options: HistoryOptions): Promise<RowHistories> {
   const wanted = new GtidMatcher(options.gtids);
-  const transactions = new Map<string, { gtid: string; file: string; position: number; rows: number }>();
+  // The bad transactions met, in order, and by their position in options.gtids (see GtidMatcher).
+  const transactions: { gtid: string; file: string; position: number; rows: number }[] = [];
+  const byPosition: (typeof transactions)[number][] = [];
   const schemaChanges: SchemaChange[] = [];
   const histories: RowHistory[] = [];
   const tables = new Map<string, TableState>();
@@ -197,15 +199,16 @@ export async function traceRowHistories(options: HistoryOptions): Promise<RowHis
             : event.gtid === undefined
               ? undefined
               : wanted.text(event.gtid);
-        gtid = bad ?? event.gtid ?? '';
+        gtid = bad === undefined ? (event.gtid ?? '') : (options.gtids[bad] as string);
         transaction = undefined;
         if (bad !== undefined) {
-          transaction = transactions.get(gtid);
+          transaction = byPosition[bad];
           if (transaction === undefined) {
             transaction = { gtid, file: event.header.file, position: event.header.position, rows: 0 };
-            transactions.set(gtid, transaction);
+            byPosition[bad] = transaction;
+            transactions.push(transaction);
           }
-        } else if (transactions.size > 0) {
+        } else if (transactions.length > 0) {
           laterTransactions++;
         }
         continue;
@@ -241,7 +244,7 @@ export async function traceRowHistories(options: HistoryOptions): Promise<RowHis
         sequence += counted;
         continue;
       }
-      if (event.kind !== 'rows' || transactions.size === 0) continue;
+      if (event.kind !== 'rows' || transactions.length === 0) continue;
       const map = event.table as TableMapDetails;
       const name = nameOf(map);
       const table = tables.get(name);
@@ -258,10 +261,12 @@ export async function traceRowHistories(options: HistoryOptions): Promise<RowHis
       else recordLaterRows(event, table, laterGtid);
     }
   }
-  refuseMissingTransactions(options.gtids, transactions);
+  refuseMissingTransactions(options.gtids, {
+    has: (_, position) => byPosition[wanted.first(position)] !== undefined,
+  });
   const rows = histories.filter((h) => !stepwise.has(`${h.table.schema}.${h.table.table}`));
   return {
-    transactions: [...transactions.values()],
+    transactions,
     schemaChanges,
     rows,
     stepwise,

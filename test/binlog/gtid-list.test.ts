@@ -78,19 +78,22 @@ describe('expandGtids', () => {
 });
 
 describe('GtidMatcher', () => {
-  const matcher = new GtidMatcher([
+  const gtids = [
     '0-1-100',
     '4294967295-4294967295-7',
     '1-2-007',
     '0-1-18446744073709551615',
     `${UUID}:5`,
-  ]);
+    '3-1-100',
+    '0-1-100',
+  ];
+  const matcher = new GtidMatcher(gtids);
 
-  it('matches a MariaDB GTID event by its numbers and answers the GTID as given', () => {
-    expect(matcher.mariadb(0, 1, 100n, '0-1-100')).toBe('0-1-100');
-    expect(matcher.mariadb(4294967295, 4294967295, 7n, '4294967295-4294967295-7')).toBe(
-      '4294967295-4294967295-7',
-    );
+  it('matches a MariaDB GTID event by its numbers, answering its position among the GTIDs', () => {
+    expect(matcher.mariadb(0, 1, 100n, '0-1-100')).toBe(0);
+    expect(matcher.mariadb(4294967295, 4294967295, 7n, '4294967295-4294967295-7')).toBe(1);
+    // Another domain with the same sequence number.
+    expect(matcher.mariadb(3, 1, 100n, '3-1-100')).toBe(5);
     expect(matcher.mariadb(0, 1, 101n, '0-1-101')).toBeUndefined();
     expect(matcher.mariadb(0, 2, 100n, '0-2-100')).toBeUndefined();
     expect(matcher.mariadb(1, 1, 100n, '1-1-100')).toBeUndefined();
@@ -99,18 +102,21 @@ describe('GtidMatcher', () => {
   it('matches what is not written as servers write it by its text only', () => {
     // A server logs 1-2-7, never 1-2-007: the GTID named does not match it, as with text.
     expect(matcher.mariadb(1, 2, 7n, '1-2-7')).toBeUndefined();
-    expect(matcher.text('1-2-007')).toBe('1-2-007');
+    expect(matcher.text('1-2-007')).toBe(2);
     // Beyond 2^53 the numbers round; the text decides.
-    expect(matcher.mariadb(0, 1, 18446744073709551615n, '0-1-18446744073709551615')).toBe(
-      '0-1-18446744073709551615',
-    );
+    expect(matcher.mariadb(0, 1, 18446744073709551615n, '0-1-18446744073709551615')).toBe(3);
     expect(matcher.mariadb(0, 1, 18446744073709551614n, '0-1-18446744073709551614')).toBeUndefined();
   });
 
   it('matches MySQL GTIDs and MariaDB text alike', () => {
-    expect(matcher.text(`${UUID}:5`)).toBe(`${UUID}:5`);
+    expect(matcher.text(`${UUID}:5`)).toBe(4);
     expect(matcher.text(`${UUID}:6`)).toBeUndefined();
-    expect(matcher.text('0-1-100')).toBe('0-1-100');
+    expect(matcher.text('0-1-100')).toBe(0);
     expect(matcher.text('0-1-99')).toBeUndefined();
+  });
+
+  it('names a GTID listed twice by its first position', () => {
+    expect(matcher.first(6)).toBe(0);
+    expect(matcher.first(5)).toBe(5);
   });
 });
