@@ -105,6 +105,10 @@ export function holdsLiveForm(
     for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) !== live[i]) return false;
     return true;
   }
+  // Text kept as bytes is its own live form (JSON aside: only the server compares it).
+  if (value instanceof Uint8Array && column.charset !== undefined && column.dataType !== 'json') {
+    return live?.equals(value) === true;
+  }
   const form = liveForm(table, column, value);
   if (form === undefined) return undefined;
   if (form === null) return live === null;
@@ -157,6 +161,7 @@ type Exact = null | number | bigint | string | Uint8Array;
 
 /** The value, checked to be writable exactly; unsigned integers the reader saw as signed are corrected. */
 function exactValue(table: TableFacts, column: ColumnFacts, value: Value | undefined): Exact {
+  if (value === null || typeof value === 'string') return value;
   const where = `${table.schema}.${table.table}.${column.name}`;
   if (value === undefined) {
     throw new SalvageError('UNDO_NOT_EXACT', `the binlog row image lacks column ${where}`, {
