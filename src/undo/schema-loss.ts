@@ -21,9 +21,10 @@ import type { Writable } from 'node:stream';
 import { sandboxTarget } from '../backup/index.js';
 import type { Sandbox, SandboxOptions } from '../environment/index.js';
 import { SalvageError } from '../errors.js';
+import type { BinlogInput } from '../binlog/index.js';
 import {
-  type ChangeSource,
   identifyingKey,
+  readChangesFrom,
   readTableFacts,
   type SchemaChange,
   traceBadChanges,
@@ -46,8 +47,8 @@ export interface SchemaLossOptions {
   /** A connection to the source (read only here). */
   readonly conn: Connection;
   readonly gtids: readonly string[];
-  /** The binlog from the first bad transaction on. */
-  readonly changes: ChangeSource;
+  /** Where the binlog is read: from the first bad transaction (found by seeking) on. */
+  readonly binlog: BinlogInput;
   readonly repo: string;
   /** Where the script goes. */
   readonly out: string;
@@ -77,11 +78,10 @@ const SIDE_PREFIX = '_salvage_restored_';
 
 /** Restores the lost tables and columns into a sandbox and writes the copy-back script; see the module comment. */
 export async function recoverSchemaLoss(options: SchemaLossOptions): Promise<SchemaLossRecovery> {
-  const trace = await traceBadChanges({
-    gtids: options.gtids,
-    source: options.changes,
-    tableFacts: (map) => readTableFacts(options.conn, map),
-  });
+  // Only reading: should the seek pass a transaction, the trace runs again from the start of the log.
+  const trace = await readChangesFrom(options.binlog, options.gtids, (source) =>
+    traceBadChanges({ gtids: options.gtids, source, tableFacts: (map) => readTableFacts(options.conn, map) }),
+  );
   const databases = trace.schemaChanges.filter((c) => c.kind === 'drop-database');
   if (databases.length > 0) {
     throw new SalvageError(

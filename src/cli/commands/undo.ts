@@ -3,7 +3,6 @@ import { dirname, join } from 'node:path';
 import { type Command, Option } from 'commander';
 import { expandGtids } from '../../binlog/index.js';
 import { isSalvageError, SalvageError } from '../../errors.js';
-import { openChangeSource } from '../../impact/index.js';
 import { describeTarget, withConnection } from '../../mysql/index.js';
 import {
   affectedTables,
@@ -76,12 +75,11 @@ export function registerUndo(program: Command): void {
     const gtids = expandGtids(flags.gtid);
     const target = connectTarget(flags.source, flags);
     const header = { source: describeTarget(target), title: `salvage undo of ${flags.gtid.join(', ')}` };
-    const changes = () =>
-      openChangeSource(binlogSelection(flags) ?? { server: target, until: 'end' }, { startAt: gtids });
+    const binlog = binlogSelection(flags) ?? { server: target, until: 'end' as const };
     await withConnection(target, async (conn) => {
       const planned = await planUndo({
         gtids,
-        binlog: binlogSelection(flags) ?? { server: target, until: 'end' },
+        binlog,
         conn,
         onConflict: flags.onConflict,
       }).catch((error: unknown) => {
@@ -95,7 +93,7 @@ export function registerUndo(program: Command): void {
           source: target,
           conn,
           gtids,
-          changes: changes(),
+          binlog,
           repo: flags.repo as string,
           out: script,
         });
