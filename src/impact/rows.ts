@@ -84,12 +84,26 @@ export function displayValue(value: Value | undefined): unknown {
   return value;
 }
 
+function numeric(v: unknown): v is number | bigint {
+  return typeof v === 'number' || typeof v === 'bigint';
+}
+
+/** Below this many bytes a loop compares faster than a view and a call into Buffer's native code. */
+const NATIVE_FROM = 256;
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  if (a.length >= NATIVE_FROM) return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** True when two values are the same (bytes by content): valueKey(a) === valueKey(b), without building either. */
 export function sameValue(a: Value | undefined, b: Value | undefined): boolean {
   if (a === b) return true;
-  if (a instanceof Uint8Array)
-    return b instanceof Uint8Array && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
-  const numeric = (v: unknown): v is number | bigint => typeof v === 'number' || typeof v === 'bigint';
+  if (a instanceof Uint8Array) return b instanceof Uint8Array && sameBytes(a, b);
+  // Two numbers that are not === differ, NaN aside (its text is its own).
+  if (typeof a === 'number' && typeof b === 'number') return Number.isNaN(a) && Number.isNaN(b);
   // 1 and 1n are the same integer; a string 'x' is never a number.
   if (numeric(a)) return numeric(b) && a.toString() === b.toString();
   if (a === undefined || a === null || b === undefined || b === null) return false;
