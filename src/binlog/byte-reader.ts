@@ -19,6 +19,12 @@ export class ByteReader {
     end = buffer.length,
     /** Where the bytes come from, for error messages (file, position of the event). */
     readonly context: ErrorContext = {},
+    /**
+     * The buffer outlives the values read from it and is never written
+     * again (an undo's kept row images): byte values may be views of it
+     * instead of copies. False for read buffers, which are reused.
+     */
+    readonly lasting = false,
   ) {
     if (start < 0 || end > buffer.length || start > end) {
       throw new SalvageError(

@@ -563,8 +563,10 @@ function sameImage(
 
 /** The values of a stored image. */
 export function decodeStored(image: StoredImage): RowImage {
+  // Lasting: once the pass is over nothing writes a slab again, so byte values may be views of it
+  // (within the pass, sameImage compares what it decodes at once).
   return decodeRowImage(
-    new ByteReader(image.slab, image.start, image.start + image.length),
+    new ByteReader(image.slab, image.start, image.start + image.length, {}, true),
     image.map,
     image.present,
   );

@@ -277,29 +277,38 @@ function decoderFor(charset: string): TextDecoder | undefined {
  * text in that set (the server would not have stored them as such, so the
  * bytes are the only exact answer).
  */
-export function decodeText(bytes: Buffer, collation: number | undefined): string | Uint8Array {
-  if (collation === undefined || collation === BINARY_COLLATION) return copyBytes(bytes);
+export function decodeText(
+  bytes: Buffer,
+  collation: number | undefined,
+  lasting = false,
+): string | Uint8Array {
+  if (collation === undefined || collation === BINARY_COLLATION) return keep(bytes, lasting);
   const charset = charsetById[collation];
   switch (charset) {
     case 'utf8mb4':
     case 'utf8mb3':
-      return isUtf8(bytes) ? bytes.toString('utf8') : copyBytes(bytes);
+      return isUtf8(bytes) ? bytes.toString('utf8') : keep(bytes, lasting);
     case 'ascii':
-      return isAscii(bytes) ? bytes.toString('latin1') : copyBytes(bytes);
+      return isAscii(bytes) ? bytes.toString('latin1') : keep(bytes, lasting);
     case 'latin1':
       return decodeLatin1(bytes);
     case 'utf32':
-      return decodeUtf32(bytes) ?? copyBytes(bytes);
+      return decodeUtf32(bytes) ?? keep(bytes, lasting);
     case undefined:
-      return copyBytes(bytes);
+      return keep(bytes, lasting);
   }
   const decoder = decoderFor(charset);
-  if (decoder === undefined) return copyBytes(bytes);
+  if (decoder === undefined) return keep(bytes, lasting);
   try {
     return decoder.decode(bytes);
   } catch {
-    return copyBytes(bytes);
+    return keep(bytes, lasting);
   }
+}
+
+/** Bytes kept as a value: a copy, unless they come from a lasting buffer (see ByteReader), whose view will do. */
+export function keep(bytes: Buffer, lasting: boolean): Uint8Array {
+  return lasting ? bytes : copyBytes(bytes);
 }
 
 /**

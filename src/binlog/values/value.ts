@@ -6,7 +6,7 @@
 import { SalvageError } from '../../errors.js';
 import type { ByteReader } from '../byte-reader.js';
 import { type ColumnDef, ColumnType, type Value } from '../types.js';
-import { BINARY_COLLATION, copyBytes, decodeText } from './charset.js';
+import { BINARY_COLLATION, decodeText, keep } from './charset.js';
 import { MariadbCompressedType, readCompressedColumn } from './compressed-column.js';
 import { readDecimal } from './decimal.js';
 import { type JsonNode, jsonText, readJsonBinary } from './json-binary.js';
@@ -67,10 +67,10 @@ export function decodeValue(r: ByteReader, column: ColumnDef): Value {
       return readTimestamp2(r, meta);
     case ColumnType.BIT:
       // meta = whole bytes << 8 | leftover bits
-      return copyBytes(r.bytes((meta >>> 8) + ((meta & 0xff) > 0 ? 1 : 0)));
+      return keep(r.bytes((meta >>> 8) + ((meta & 0xff) > 0 ? 1 : 0)), r.lasting);
     case ColumnType.VARCHAR:
     case ColumnType.VAR_STRING:
-      return decodeText(r.bytes(meta > 255 ? r.u16() : r.u8()), column.charset);
+      return decodeText(r.bytes(meta > 255 ? r.u16() : r.u8()), column.charset, r.lasting);
     case ColumnType.STRING:
       return readString(r, column);
     case ColumnType.ENUM:
@@ -82,11 +82,11 @@ export function decodeValue(r: ByteReader, column: ColumnDef): Value {
     case ColumnType.MEDIUM_BLOB:
     case ColumnType.LONG_BLOB:
       // TEXT is a BLOB with a text collation; MariaDB's JSON is a TEXT too.
-      return decodeText(r.bytes(r.uintLE(meta)), column.charset);
+      return decodeText(r.bytes(r.uintLE(meta)), column.charset, r.lasting);
     case ColumnType.GEOMETRY:
     case ColumnType.VECTOR:
       // GEOMETRY: 4-byte SRID + WKB; VECTOR: little-endian float32s.
-      return copyBytes(r.bytes(r.uintLE(meta)));
+      return keep(r.bytes(r.uintLE(meta)), r.lasting);
     case ColumnType.JSON:
       return jsonText(readJsonColumn(r, column));
     case MariadbCompressedType.VARCHAR:
@@ -127,7 +127,7 @@ function readString(r: ByteReader, column: ColumnDef): Value {
     padded.set(bytes);
     return padded;
   }
-  return decodeText(bytes, column.charset);
+  return decodeText(bytes, column.charset, r.lasting);
 }
 
 /** ENUM: the 1-based index of the member (0 = the empty "error" value), named when the TABLE_MAP has the names. */
