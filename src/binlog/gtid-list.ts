@@ -192,26 +192,31 @@ function notGtid(text: string, hint: string): SalvageError {
 export class GtidMatcher {
   /** sequence → the first position with it; `#next` chains the others with the same sequence. */
   readonly #bySequence = new Map<number, number>();
-  readonly #next: number[] = [];
-  readonly #domains: number[] = [];
-  readonly #servers: number[] = [];
+  readonly #next: Int32Array;
+  /** Per position: domain and server (-1: not in server form, matched by text). */
+  readonly #domains: Float64Array;
+  readonly #servers: Float64Array;
   readonly #texts = new Map<string, number>();
   /** A GTID listed twice: the later position → the first. */
   readonly #repeats = new Map<number, number>();
 
   constructor(gtids: readonly string[]) {
-    for (const [index, gtid] of gtids.entries()) {
-      const parsed = serverForm(gtid);
-      this.#next.push(-1);
-      this.#domains.push(parsed?.[0] ?? -1);
-      this.#servers.push(parsed?.[1] ?? -1);
-      if (parsed === undefined) {
+    this.#next = new Int32Array(gtids.length).fill(-1);
+    this.#domains = new Float64Array(gtids.length).fill(-1);
+    this.#servers = new Float64Array(gtids.length).fill(-1);
+    for (let index = 0; index < gtids.length; index++) {
+      const gtid = gtids[index] as string;
+      if (!serverForm(gtid)) {
         const earlier = this.#texts.get(gtid);
         if (earlier === undefined) this.#texts.set(gtid, index);
         else this.#repeats.set(index, earlier);
         continue;
       }
-      const [domain, server, sequence] = parsed;
+      const domain = PARSED[0] as number;
+      const server = PARSED[1] as number;
+      const sequence = PARSED[2] as number;
+      this.#domains[index] = domain;
+      this.#servers[index] = server;
       let at = this.#bySequence.get(sequence);
       if (at === undefined) {
         this.#bySequence.set(sequence, index);
@@ -251,35 +256,54 @@ export class GtidMatcher {
   text(text: string): number | undefined {
     const found = this.#texts.get(text);
     if (found !== undefined) return found;
-    const parsed = this.#bySequence.size > 0 ? serverForm(text) : undefined;
-    return parsed === undefined ? undefined : this.mariadb(parsed[0], parsed[1], BigInt(parsed[2]), text);
+    if (this.#bySequence.size === 0 || !serverForm(text)) return undefined;
+    return this.mariadb(PARSED[0] as number, PARSED[1] as number, BigInt(PARSED[2] as number), text);
   }
 }
 
 const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
 
+/** serverForm's numbers: domain, server, sequence (one parse at a time, no array per GTID). */
+const PARSED = new Float64Array(3);
+/** The last `domain-server-` prefix parsed, and its numbers: the GTIDs of a range share it. */
+let lastPrefix = '';
+let lastDomain = 0;
+let lastServer = 0;
+
 /**
- * `domain-server-sequence` as numbers when written as a server writes it
- * (decimal, no leading zeros, each number exact); undefined otherwise.
+ * Whether `gtid` is `domain-server-sequence` as a server writes it
+ * (decimal, no leading zeros, each number exact); its numbers in PARSED.
  */
-function serverForm(gtid: string): [number, number, number] | undefined {
-  const parts: number[] = [];
-  let value = 0;
-  let digits = 0;
-  let leadingZero = false;
-  for (let i = 0; i <= gtid.length; i++) {
-    const c = i < gtid.length ? gtid.charCodeAt(i) : 45;
-    if (c === 45) {
-      if (digits === 0 || (leadingZero && digits > 1) || parts.length === 3) return undefined;
-      parts.push(value);
-      value = 0;
-      digits = 0;
-      continue;
-    }
-    if (c < 48 || c > 57 || digits >= 15) return undefined;
-    if (digits === 0) leadingZero = c === 48;
-    value = value * 10 + (c - 48);
-    digits++;
+function serverForm(gtid: string): boolean {
+  const cut = gtid.lastIndexOf('-');
+  if (cut <= 0) return false;
+  if (cut + 1 !== lastPrefix.length || !gtid.startsWith(lastPrefix)) {
+    const first = gtid.indexOf('-');
+    if (first === cut) return false;
+    const domain = serverNumber(gtid, 0, first);
+    const server = serverNumber(gtid, first + 1, cut);
+    if (domain < 0 || server < 0) return false;
+    lastPrefix = gtid.slice(0, cut + 1);
+    lastDomain = domain;
+    lastServer = server;
   }
-  return parts.length === 3 ? (parts as [number, number, number]) : undefined;
+  const sequence = serverNumber(gtid, cut + 1, gtid.length);
+  if (sequence < 0) return false;
+  PARSED[0] = lastDomain;
+  PARSED[1] = lastServer;
+  PARSED[2] = sequence;
+  return true;
+}
+
+/** The decimal number `text[start..end)` as a server writes it (no sign, no leading zero, exact); -1 otherwise. */
+function serverNumber(text: string, start: number, end: number): number {
+  const digits = end - start;
+  if (digits === 0 || digits > 15 || (digits > 1 && text.charCodeAt(start) === 48)) return -1;
+  let value = 0;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return -1;
+    value = value * 10 + (c - 48);
+  }
+  return value;
 }
