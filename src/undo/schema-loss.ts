@@ -19,9 +19,9 @@ import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { sandboxTarget } from '../backup/index.js';
+import type { BinlogInput } from '../binlog/index.js';
 import type { Sandbox, SandboxOptions } from '../environment/index.js';
 import { SalvageError } from '../errors.js';
-import type { BinlogInput } from '../binlog/index.js';
 import {
   identifyingKey,
   readChangesFrom,
