@@ -8,10 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { Value } from '../../src/binlog/index.js';
 import { sameValue, valueKey } from '../../src/impact/index.js';
 
-const bytes = fc.oneof(
-  fc.uint8Array({ maxLength: 8 }),
-  fc.uint8Array({ minLength: 250, maxLength: 300 }),
-);
+const bytes = fc.oneof(fc.uint8Array({ maxLength: 8 }), fc.uint8Array({ minLength: 250, maxLength: 300 }));
 const value: fc.Arbitrary<Value | undefined> = fc.oneof(
   fc.constant(undefined),
   fc.constant(null),
