@@ -153,17 +153,18 @@ export function rowCondition(table: TableFacts, image: RowImage, mode: GuardMode
 /** rowCondition's pieces, appended to `out`. */
 function conditionParts(table: TableFacts, image: RowImage, mode: GuardMode, out: string[]): string[] {
   const first = out.length;
+  const and = (part: string): void => {
+    out.push(out.length === first ? '' : ' AND ', part);
+  };
   const keyed = table.address.kind !== 'row';
   if (table.address.kind !== 'row') {
     for (const index of table.address.columns) {
       const column = table.columns[index];
-      if (column) out.push(out.length === first ? '' : ' AND ', keyMatch(table, column, image[index]));
+      if (column) and(keyMatch(table, column, image[index]));
     }
   }
   if (mode === 'guarded' || !keyed) {
-    for (const column of written(table).columns) {
-      out.push(out.length === first ? '' : ' AND ', exactMatch(table, column, image[column.index]));
-    }
+    for (const column of written(table).columns) and(exactMatch(table, column, image[column.index]));
   }
   return out;
 }
