@@ -329,12 +329,7 @@ export class ByteReader {
     }
     if (!full) return this.bitmap(bits);
     this.pos += length;
-    let shared = FULL_BITMAPS.get(bits);
-    if (shared === undefined) {
-      shared = new Bitmap(new Uint8Array(length).fill(0xff), bits);
-      FULL_BITMAPS.set(bits, shared);
-    }
-    return shared;
+    return allSet(bits);
   }
 }
 
@@ -363,5 +358,26 @@ export class Bitmap {
   }
 }
 
-/** The shared all-set bitmaps of presence(), by width (a column count: at most 4096 of them). */
+/** The shared all-set bitmaps, by width (a column count: at most 4096 of them). */
 const FULL_BITMAPS = new Map<number, Bitmap>();
+
+/** A bitmap of `bits` bits, all set: one shared instance per width (bitmaps are never written). */
+export function allSet(bits: number): Bitmap {
+  let shared = FULL_BITMAPS.get(bits);
+  if (shared === undefined) {
+    shared = new Bitmap(new Uint8Array((bits + 7) >>> 3).fill(0xff), bits);
+    FULL_BITMAPS.set(bits, shared);
+  }
+  return shared;
+}
+
+/**
+ * `a` equals `b[start..end)`: a loop for the short values most comparisons
+ * meet (a call into Buffer's native code costs more below 256 bytes).
+ */
+export function sameBytes(a: Uint8Array, b: Uint8Array, start = 0, end = b.length): boolean {
+  if (a.length !== end - start) return false;
+  if (a.length >= 256) return Buffer.from(a.buffer, a.byteOffset, a.byteLength).compare(b, start, end) === 0;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[start + i]) return false;
+  return true;
+}

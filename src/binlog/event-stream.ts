@@ -6,7 +6,7 @@
  */
 import { isSalvageError, SalvageError } from '../errors.js';
 import type { TableShape } from '../mysql/index.js';
-import { ByteReader } from './byte-reader.js';
+import { ByteReader, sameBytes } from './byte-reader.js';
 import { crc32 } from './crc32.js';
 import { EventFlag, EventType, eventTypeName } from './event-types.js';
 import { type BinlogFormat, DEFAULT_FORMAT } from './events/format-description.js';
@@ -403,14 +403,6 @@ export function eventDecoderAt(options: EventStreamOptions): PositionalDecoder {
       }
     }
   };
-}
-
-/** `body` equals `bytes[start..end)`; a loop, as a map body is a few dozen bytes and a native call costs more. */
-function sameBytes(body: Buffer, bytes: Buffer, start: number, end: number): boolean {
-  if (body.length !== end - start) return false;
-  if (body.length > 512) return body.compare(bytes, start, end) === 0;
-  for (let i = 0; i < body.length; i++) if (body[i] !== bytes[start + i]) return false;
-  return true;
 }
 
 /**

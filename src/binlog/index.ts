@@ -24,7 +24,7 @@ import { findTransactionStart, transactionGate } from './sources/transaction-sta
 import { startForTransactions } from './stream/first-log.js';
 import { openReplicationBatches, openReplicationStream, type ReplicationStart } from './stream/index.js';
 
-export { Bitmap, ByteReader } from './byte-reader.js';
+export { allSet, Bitmap, ByteReader, sameBytes } from './byte-reader.js';
 export { crc32 } from './crc32.js';
 export {
   decodeEventBatches,

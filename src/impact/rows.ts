@@ -3,7 +3,7 @@
  * column for a table without a key), as a string for maps and as an object
  * for reports.
  */
-import { type RowsEvent, rowsOf } from '../binlog/index.js';
+import { type RowsEvent, rowsOf, sameBytes } from '../binlog/index.js';
 import type { RowImage, TableMap, Value } from '../binlog/types.js';
 import type { ColumnFacts, TableFacts } from './tables.js';
 
@@ -86,16 +86,6 @@ export function displayValue(value: Value | undefined): unknown {
 
 function numeric(v: unknown): v is number | bigint {
   return typeof v === 'number' || typeof v === 'bigint';
-}
-
-/** Below this many bytes a loop compares faster than a view and a call into Buffer's native code. */
-const NATIVE_FROM = 256;
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  if (a.length >= NATIVE_FROM) return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /** True when two values are the same (bytes by content): valueKey(a) === valueKey(b), without building either. */

@@ -16,8 +16,9 @@
  * images) needs a second pass.
  */
 import {
+  allSet,
   type BinlogEvent,
-  Bitmap,
+  type Bitmap,
   ByteReader,
   type ColumnDef,
   ColumnType,
@@ -181,7 +182,7 @@ export async function traceRowHistories(options: HistoryOptions): Promise<RowHis
       integerKey: identity.length === 1 ? integerWidth(map.columns[identity[0] as number]) : 0,
       before: imageSpans(map.columns.length),
       after: imageSpans(map.columns.length),
-      full: new Bitmap(new Uint8Array((map.columns.length + 7) >>> 3).fill(0xff), map.columns.length),
+      full: allSet(map.columns.length),
     };
     tables.set(name, state);
     return state;
