@@ -76,12 +76,36 @@ export function gtidParts(gtid: string): GtidParts | undefined {
 export function lowestOfStream(gtids: Iterable<string>): GtidParts | undefined {
   let lowest: GtidParts | undefined;
   for (const gtid of gtids) {
+    // Most of a long list shares the lowest's prefix (one range): its number is all there is to read.
+    if (lowest !== undefined && typeof lowest.sequence === 'number') {
+      const sequence = sequenceAfter(gtid, lowest.prefix);
+      if (sequence >= 0) {
+        if (sequence < lowest.sequence) lowest = { ...lowest, sequence };
+        continue;
+      }
+    }
     const parts = gtidParts(gtid);
     if (parts === undefined) return undefined;
     if (lowest !== undefined && parts.stream.toLowerCase() !== lowest.stream.toLowerCase()) return undefined;
     if (lowest === undefined || parts.sequence < lowest.sequence) lowest = parts;
   }
   return lowest;
+}
+
+/**
+ * The sequence number of `gtid` when it is `prefix` followed by up to 15
+ * digits (what gtidParts would read as a number); -1 otherwise.
+ */
+function sequenceAfter(gtid: string, prefix: string): number {
+  const digits = gtid.length - prefix.length;
+  if (digits <= 0 || digits > 15 || !gtid.startsWith(prefix)) return -1;
+  let value = 0;
+  for (let i = prefix.length; i < gtid.length; i++) {
+    const c = gtid.charCodeAt(i);
+    if (c < 48 || c > 57) return -1;
+    value = value * 10 + (c - 48);
+  }
+  return value;
 }
 
 function digitsOnly(text: string, start: number, end: number): boolean {
@@ -109,6 +133,13 @@ export function compactGtids(gtids: readonly string[]): string[] {
     run = undefined;
   };
   for (const gtid of gtids) {
+    if (run !== undefined && typeof run.last === 'number') {
+      const sequence = sequenceAfter(gtid, run.prefix);
+      if (sequence >= 0 && sequence === run.last + 1) {
+        run.last = sequence;
+        continue;
+      }
+    }
     const parts = gtidParts(gtid);
     if (
       parts !== undefined &&
@@ -190,8 +221,14 @@ function notGtid(text: string, hint: string): SalvageError {
  * MySQL's are matched by their text. Answers are positions in the list.
  */
 export class GtidMatcher {
-  /** sequence → the first position with it; `#next` chains the others with the same sequence. */
+  /** sequence → the first position with it, for sequences spread out; `#next` chains the others with the same sequence. */
   readonly #bySequence = new Map<number, number>();
+  /**
+   * The same for sequences close together (one range, the usual list): a
+   * table indexed by sequence - `#lowest`, -1 where none; empty otherwise.
+   */
+  readonly #dense: Int32Array;
+  readonly #lowest: number;
   readonly #next: Int32Array;
   /** Per position: domain and server (-1: not in server form, matched by text). */
   readonly #domains: Float64Array;
@@ -204,6 +241,9 @@ export class GtidMatcher {
     this.#next = new Int32Array(gtids.length).fill(-1);
     this.#domains = new Float64Array(gtids.length).fill(-1);
     this.#servers = new Float64Array(gtids.length).fill(-1);
+    const sequences = new Float64Array(gtids.length).fill(-1);
+    let lowest = Number.POSITIVE_INFINITY;
+    let highest = -1;
     for (let index = 0; index < gtids.length; index++) {
       const gtid = gtids[index] as string;
       if (!serverForm(gtid)) {
@@ -212,16 +252,28 @@ export class GtidMatcher {
         else this.#repeats.set(index, earlier);
         continue;
       }
-      const domain = PARSED[0] as number;
-      const server = PARSED[1] as number;
+      this.#domains[index] = PARSED[0] as number;
+      this.#servers[index] = PARSED[1] as number;
       const sequence = PARSED[2] as number;
-      this.#domains[index] = domain;
-      this.#servers[index] = server;
-      let at = this.#bySequence.get(sequence);
-      if (at === undefined) {
-        this.#bySequence.set(sequence, index);
+      sequences[index] = sequence;
+      if (sequence < lowest) lowest = sequence;
+      if (sequence > highest) highest = sequence;
+    }
+    // A table a few times the list's length at most; a wider spread is hashed.
+    const dense = highest >= 0 && highest - lowest < 4 * gtids.length + 64;
+    this.#dense = new Int32Array(dense ? highest - lowest + 1 : 0).fill(-1);
+    this.#lowest = dense ? lowest : 0;
+    for (let index = 0; index < gtids.length; index++) {
+      const sequence = sequences[index] as number;
+      if (sequence < 0) continue;
+      let at = dense ? (this.#dense[sequence - lowest] as number) : (this.#bySequence.get(sequence) ?? -1);
+      if (at < 0) {
+        if (dense) this.#dense[sequence - lowest] = index;
+        else this.#bySequence.set(sequence, index);
         continue;
       }
+      const domain = this.#domains[index];
+      const server = this.#servers[index];
       for (;;) {
         if (this.#domains[at] === domain && this.#servers[at] === server) {
           this.#repeats.set(index, at);
@@ -245,7 +297,10 @@ export class GtidMatcher {
   /** The position of the GTID a MariaDB GTID event carries (`text` its GTID); undefined when not wanted. */
   mariadb(domain: number, server: number, sequence: bigint, text: string): number | undefined {
     if (sequence <= MAX_EXACT) {
-      for (let i = this.#bySequence.get(Number(sequence)) ?? -1; i >= 0; i = this.#next[i] as number) {
+      const n = Number(sequence);
+      const dense = this.#dense;
+      let i = dense.length > 0 ? (dense[n - this.#lowest] ?? -1) : (this.#bySequence.get(n) ?? -1);
+      for (; i >= 0; i = this.#next[i] as number) {
         if (this.#domains[i] === domain && this.#servers[i] === server) return i;
       }
     }
@@ -256,7 +311,7 @@ export class GtidMatcher {
   text(text: string): number | undefined {
     const found = this.#texts.get(text);
     if (found !== undefined) return found;
-    if (this.#bySequence.size === 0 || !serverForm(text)) return undefined;
+    if ((this.#bySequence.size === 0 && this.#dense.length === 0) || !serverForm(text)) return undefined;
     return this.mariadb(PARSED[0] as number, PARSED[1] as number, BigInt(PARSED[2] as number), text);
   }
 }

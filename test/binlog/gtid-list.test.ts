@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { lowestOfStream } from '../../src/binlog/gtid-list.js';
 import { compactGtids, expandGtids, GtidMatcher } from '../../src/binlog/index.js';
 import { isSalvageError } from '../../src/errors.js';
 
@@ -77,16 +78,21 @@ describe('expandGtids', () => {
   });
 });
 
-describe('GtidMatcher', () => {
-  const gtids = [
-    '0-1-100',
-    '4294967295-4294967295-7',
-    '1-2-007',
-    '0-1-18446744073709551615',
-    `${UUID}:5`,
-    '3-1-100',
-    '0-1-100',
-  ];
+const MATCHED = [
+  '0-1-100',
+  '4294967295-4294967295-7',
+  '1-2-007',
+  '0-1-18446744073709551615',
+  `${UUID}:5`,
+  '3-1-100',
+  '0-1-100',
+];
+
+// Sequence numbers close together are looked up in a table, spread out in a hash: both answer alike.
+describe.each([
+  ['close together', MATCHED],
+  ['spread out', [...MATCHED, '9-9-900000000000']],
+])('GtidMatcher, sequence numbers %s', (_, gtids) => {
   const matcher = new GtidMatcher(gtids);
 
   it('matches a MariaDB GTID event by its numbers, answering its position among the GTIDs', () => {
@@ -118,5 +124,53 @@ describe('GtidMatcher', () => {
   it('names a GTID listed twice by its first position', () => {
     expect(matcher.first(6)).toBe(0);
     expect(matcher.first(5)).toBe(5);
+  });
+
+  it('matches numbers below and above the lowest and highest listed', () => {
+    expect(matcher.mariadb(0, 1, 0n, '0-1-0')).toBeUndefined();
+    expect(matcher.mariadb(0, 1, 6n, '0-1-6')).toBeUndefined();
+    expect(matcher.mariadb(0, 1, 900000000001n, '0-1-900000000001')).toBeUndefined();
+    expect(matcher.mariadb(9, 9, 900000000000n, '9-9-900000000000')).toBe(gtids.length === 8 ? 7 : undefined);
+  });
+});
+
+describe('GtidMatcher over a range', () => {
+  const gtids = expandGtids(['0-1-1000..0-1-60999', '0-2-1000', '0-1-1000']);
+
+  it('answers every transaction of the range by its position, and one of another server with the same number', () => {
+    const matcher = new GtidMatcher(gtids);
+    expect(gtids).toHaveLength(60001);
+    const answers = [
+      [0, 1, 1000, 0],
+      [0, 1, 33333, 32333],
+      [0, 1, 60999, 59999],
+      [0, 2, 1000, 60000],
+      [0, 1, 999, undefined],
+      [0, 1, 61000, undefined],
+      [1, 1, 2000, undefined],
+    ] as const;
+    for (const [domain, server, sequence, position] of answers) {
+      const gtid = `${domain}-${server}-${sequence}`;
+      expect(matcher.mariadb(domain, server, BigInt(sequence), gtid), gtid).toBe(position);
+    }
+  });
+
+  it('compacts it back to the range, and a broken run into its pieces', () => {
+    expect(compactGtids(gtids)).toEqual(['0-1-1000..0-1-60999', '0-2-1000']);
+    const holed = gtids.filter((g) => g !== '0-1-5000');
+    expect(compactGtids(holed)).toEqual(['0-1-1000..0-1-4999', '0-1-5001..0-1-60999', '0-2-1000']);
+  });
+});
+
+describe('lowestOfStream', () => {
+  it('finds the lowest of a long range in any order, across servers of one domain, and nothing across domains', () => {
+    const range = expandGtids(['0-1-1000..0-1-60999']).reverse();
+    expect(lowestOfStream(range)).toMatchObject({ prefix: '0-1-', stream: '0', sequence: 1000 });
+    expect(lowestOfStream([...range, '0-2-999'])).toMatchObject({ prefix: '0-2-', sequence: 999 });
+    expect(lowestOfStream([...range, '0-1-0999'])).toMatchObject({ prefix: '0-1-', sequence: 999 });
+    expect(lowestOfStream([...range, '1-1-5'])).toBeUndefined();
+    expect(lowestOfStream([`${UUID}:9`, `${UUID}:7`, `${UUID.toUpperCase()}:8`])).toMatchObject({
+      sequence: 7,
+    });
   });
 });
