@@ -15,7 +15,15 @@ import type { RowImage } from '../binlog/index.js';
 import type { ColumnFacts, TableFacts } from '../impact/index.js';
 import { type Connection, queryRawRows, type RawRow } from '../mysql/index.js';
 import { type Lookup, lookupEach } from './batch.js';
-import { holdsLiveForm, keyLiteral, liveColumn, liveForm, quotedName } from './literal.js';
+import {
+  holdsLiveForm,
+  keyLiteral,
+  liveColumn,
+  liveForm,
+  liveInteger,
+  quotedName,
+  readLiveInteger,
+} from './literal.js';
 import { keyCondition, rowCondition } from './statements.js';
 
 /** A row, found by `identity` (its key columns, or every column without a key), that must hold `holds` or not exist. */
@@ -68,11 +76,25 @@ export function indexesByTable(items: readonly { readonly table: TableFacts }[])
   return byTable;
 }
 
-/** One fast-path query: the statements it covers and the WHERE that reads their rows. */
+/**
+ * One fast-path query: the statements it covers and the WHERE that reads
+ * their rows. Rows are found again by their key: one integer column's value
+ * as a number, else the key columns' bytes as a string.
+ */
 interface Batch {
   readonly indexes: number[];
-  readonly keys: Map<string, number>;
+  readonly keys: Map<number | string, number>;
   readonly where: string;
+}
+
+/** The key a row read back is found by in its batch; undefined when it cannot be (see Batch). */
+function liveKey(
+  identity: readonly ColumnFacts[],
+  numeric: boolean,
+  row: RawRow,
+): number | string | undefined {
+  if (numeric) return readLiveInteger(row[(identity[0] as ColumnFacts).index]);
+  return formKey(identity.map((c) => row[c.index]));
 }
 
 /** Statements of one table in groups of KEYS_PER_QUERY; those whose key has no exact form stay with the server. */
@@ -86,11 +108,19 @@ function* batches(
   let terms: string[] = [];
   let chars = 0;
   const finish = (): Batch => ({ ...batch, where: keyIn(identity, terms) });
+  const numeric = isNumeric(identity);
   for (const index of indexes) {
     const image = (firsts[index] as RowCheck).identity;
-    const forms = identity.map((c) => liveForm(table, c, image[c.index]));
-    if (forms.some((f) => f === undefined || f === null)) continue;
-    const key = formKey(forms as Buffer[]);
+    let key: number | string;
+    if (numeric) {
+      const n = liveInteger(identity[0] as ColumnFacts, image[(identity[0] as ColumnFacts).index]);
+      if (n === undefined) continue;
+      key = n;
+    } else {
+      const forms = identity.map((c) => liveForm(table, c, image[c.index]));
+      if (forms.some((f) => f === undefined || f === null)) continue;
+      key = formKey(forms as Buffer[]);
+    }
     // Two statements on one key cannot be told apart by the rows read back.
     if (batch.keys.has(key)) continue;
     const term = keyTerm(table, identity, image);
@@ -124,8 +154,10 @@ async function compareBatch(
   );
   const seen = new Set<number>();
   let unmatched = false;
+  const numeric = isNumeric(identity);
   for (const row of rows) {
-    const index = batch.keys.get(formKey(identity.map((c) => row[c.index] as Buffer)));
+    const key = liveKey(identity, numeric, row);
+    const index = key === undefined ? undefined : batch.keys.get(key);
     // A row the key matched by collation ('ABC' for 'abc'): which statement it answers is the server's call.
     if (index === undefined) {
       unmatched = true;
@@ -140,6 +172,11 @@ async function compareBatch(
   for (const index of batch.indexes) {
     if (!seen.has(index) && (firsts[index] as RowCheck).holds === undefined) unchanged[index] = true;
   }
+}
+
+/** The key is one integer column: rows are found by its value as a number. */
+function isNumeric(identity: readonly ColumnFacts[]): boolean {
+  return identity.length === 1 && liveInteger(identity[0] as ColumnFacts, 0) !== undefined;
 }
 
 /** Every column of the live row has exactly the after-image's bytes. */

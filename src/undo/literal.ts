@@ -114,6 +114,36 @@ export function holdsLiveForm(
   if (form === null) return live === null;
   return live !== null && live !== undefined && form.equals(live);
 }
+/**
+ * For an integer column, the number whose decimal text is liveForm(value):
+ * a key the guard can hash as a number. Undefined for anything else (NULL,
+ * a value beyond 2^53, an unsigned value the reader saw as signed).
+ */
+export function liveInteger(column: ColumnFacts, value: Value | undefined): number | undefined {
+  if (typeof value !== 'number' || !LIVE_INTEGERS.has(column.dataType) || !Number.isSafeInteger(value))
+    return undefined;
+  return value < 0 && column.unsigned ? undefined : value;
+}
+
+/**
+ * The number the server's text for an integer column says (digits, a minus
+ * sign, leading zeros for ZEROFILL); undefined for anything else. Only a
+ * lookup key: leading zeros read the same, so a match is still compared.
+ */
+export function readLiveInteger(live: Buffer | null | undefined): number | undefined {
+  if (live === null || live === undefined || live.length === 0 || live.length > 16) return undefined;
+  const negative = live[0] === 0x2d;
+  if (negative && live.length === 1) return undefined;
+  let value = 0;
+  for (let i = negative ? 1 : 0; i < live.length; i++) {
+    const digit = (live[i] as number) - 48;
+    if (digit < 0 || digit > 9) return undefined;
+    value = value * 10 + digit;
+  }
+  if (value > Number.MAX_SAFE_INTEGER) return undefined;
+  return negative ? -value : value;
+}
+
 const LIVE_TEXT_FORMS = new Set(['decimal', 'date', 'time', 'datetime', 'timestamp', 'year']);
 const UTF8 = /^utf8/;
 

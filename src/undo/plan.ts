@@ -117,6 +117,7 @@ export async function planUndo(options: UndoOptions): Promise<UndoPlan> {
     }
     return found;
   };
+  const stepwiseReason = stepwiseReasons(options.conn);
   const history = await readFromTransactions(
     options.binlog,
     new Set(options.gtids),
@@ -126,7 +127,7 @@ export async function planUndo(options: UndoOptions): Promise<UndoPlan> {
         gtids: options.gtids,
         events,
         tableFacts,
-        stepwiseReason: (table) => stepwiseReason(options.conn, table),
+        stepwiseReason,
       }),
   );
   refuseSchemaChanges(history.transactions, history.schemaChanges);
@@ -188,22 +189,46 @@ export async function planUndo(options: UndoOptions): Promise<UndoPlan> {
  * when one statement per row gives the same result. Foreign keys and other
  * unique keys make the order of statements matter; triggers, their number.
  */
-async function stepwiseReason(conn: Connection, table: TableFacts): Promise<string | undefined> {
-  if (table.uniqueKeys.length > 0) return 'it has unique keys besides the one its rows are found by';
-  const [key] = await queryRows(
-    conn,
-    `SELECT CONSTRAINT_NAME AS name FROM information_schema.REFERENTIAL_CONSTRAINTS
-      WHERE (CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ?) OR (UNIQUE_CONSTRAINT_SCHEMA = ? AND REFERENCED_TABLE_NAME = ?) LIMIT 1`,
-    [table.schema, table.table, table.schema, table.table],
-  );
-  if (key !== undefined) return `foreign key ${String(key.name)}`;
-  const [trigger] = await queryRows(
-    conn,
-    'SELECT TRIGGER_NAME AS name FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_SCHEMA = ? AND EVENT_OBJECT_TABLE = ? LIMIT 1',
-    [table.schema, table.table],
-  );
-  if (trigger !== undefined) return `trigger ${String(trigger.name)}`;
-  return undefined;
+type StepwiseReason = (table: TableFacts) => Promise<string | undefined>;
+
+function stepwiseReasons(conn: Connection): StepwiseReason {
+  // Keys that point at a table can come from any schema: finding them scans every table's definition,
+  // so that scan runs once for the whole plan, not once per table met (5 ms each on an idle server).
+  let referencing: Promise<Map<string, string>> | undefined;
+  const referencedBy = async (table: TableFacts): Promise<string | undefined> => {
+    referencing ??= queryRows(
+      conn,
+      `SELECT UNIQUE_CONSTRAINT_SCHEMA AS db, REFERENCED_TABLE_NAME AS tbl, CONSTRAINT_NAME AS name
+         FROM information_schema.REFERENTIAL_CONSTRAINTS`,
+    ).then((rows) => {
+      const names = new Map<string, string>();
+      for (const row of rows) names.set(foldedName(String(row.db), String(row.tbl)), String(row.name));
+      return names;
+    });
+    return (await referencing).get(foldedName(table.schema, table.table));
+  };
+  return async (table) => {
+    if (table.uniqueKeys.length > 0) return 'it has unique keys besides the one its rows are found by';
+    // The table's own keys and triggers: found from its name alone, in one round trip.
+    const [own] = await queryRows(
+      conn,
+      `SELECT (SELECT CONSTRAINT_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS
+                WHERE CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ? LIMIT 1) AS foreignKey,
+              (SELECT TRIGGER_NAME FROM information_schema.TRIGGERS
+                WHERE EVENT_OBJECT_SCHEMA = ? AND EVENT_OBJECT_TABLE = ? LIMIT 1) AS triggerName`,
+      [table.schema, table.table, table.schema, table.table],
+    );
+    const key = own?.foreignKey ?? (await referencedBy(table));
+    if (key !== undefined && key !== null) return `foreign key ${String(key)}`;
+    if (own?.triggerName !== undefined && own.triggerName !== null)
+      return `trigger ${String(own.triggerName)}`;
+    return undefined;
+  };
+}
+
+/** A table's name as information_schema compares it (case aside): a key of another case only costs a stepwise undo. */
+function foldedName(schema: string, table: string): string {
+  return `${schema}.${table}`.toLowerCase();
 }
 
 /**

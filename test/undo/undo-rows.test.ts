@@ -90,21 +90,26 @@ describe('undo, one statement per row', () => {
        CREATE TABLE ik.big (id BIGINT UNSIGNED PRIMARY KEY, v INT);
        CREATE TABLE ik.neg (id SMALLINT PRIMARY KEY, v INT);
        INSERT INTO ik.big VALUES (1, 0), (281474976710657, 0), (18446744073709551615, 0), (281474976710655, 0);
-       INSERT INTO ik.neg VALUES (-1, 0), (65535 - 65536 + 1, 0), (-32768, 0), (32767, 0);`,
+       INSERT INTO ik.neg VALUES (-1, 0), (65535 - 65536 + 1, 0), (-32768, 0), (32767, 0);
+       CREATE TABLE ik.zero (id INT(5) ZEROFILL PRIMARY KEY, v INT);
+       INSERT INTO ik.zero VALUES (7, 0), (70000, 0), (123456, 0);`,
     );
-    const before = await checksums('ik.big', 'ik.neg');
+    const before = await checksums('ik.big', 'ik.neg', 'ik.zero');
     const bad = await transactions(
-      'UPDATE ik.big SET v = v + 1; UPDATE ik.neg SET v = v + 1',
+      'UPDATE ik.big SET v = v + 1; UPDATE ik.neg SET v = v + 1; UPDATE ik.zero SET v = v + 1',
       'UPDATE ik.big SET v = v + 10 WHERE id > 1; DELETE FROM ik.neg WHERE id < 0',
     );
+    const [later] = await transactions('UPDATE ik.zero SET v = 5 WHERE id = 7');
     const undo = await plan(bad);
-    expect(undo.conflicts).toEqual([]);
+    // The server prints ZEROFILL keys padded (00007): the guard still finds exactly the row written since.
+    expect(undo.conflicts.map((c) => [c.table, c.key, c.later])).toEqual([['ik.zero', { id: 7 }, [later]]]);
     expect(undo.stepwise.size).toBe(0);
-    // 4 + 4 + 3 + 2 row changes on 8 distinct rows: 2^48 + 1 is not row 1, -1 is not 65535.
-    expect(undo.changes).toBe(13);
-    expect(undo.rows).toBe(8);
+    // 4 + 4 + 3 + 3 + 2 row changes on 11 distinct rows: 2^48 + 1 is not row 1, -1 is not 65535.
+    expect(undo.changes).toBe(16);
+    expect(undo.rows).toBe(10);
     await apply(undo, 'ik');
-    expect(await checksums('ik.big', 'ik.neg')).toEqual(before);
+    await sql(server, 'UPDATE ik.zero SET v = 0 WHERE id = 7');
+    expect(await checksums('ik.big', 'ik.neg', 'ik.zero')).toEqual(before);
   });
 
   it('reports a row another transaction wrote between two bad ones, and undoes the rest', async () => {
@@ -195,21 +200,27 @@ describe('undo, one statement per row', () => {
        CREATE TRIGGER k.audit AFTER UPDATE ON k.audited FOR EACH ROW INSERT INTO k.log (id) VALUES (NEW.id);
        INSERT INTO k.parent VALUES (1, 'one'), (2, 'two');
        INSERT INTO k.child VALUES (10, 1), (11, 1), (20, 2);
-       INSERT INTO k.audited VALUES (1, 1);`,
+       INSERT INTO k.audited VALUES (1, 1);
+       CREATE TABLE k.solo (id INT PRIMARY KEY);
+       CREATE DATABASE k2;
+       CREATE TABLE k2.ref (id INT PRIMARY KEY, solo INT, FOREIGN KEY (solo) REFERENCES k.solo (id));
+       INSERT INTO k.solo VALUES (1);`,
     );
-    const before = await checksums('k.parent', 'k.child', 'k.audited');
+    const before = await checksums('k.parent', 'k.child', 'k.audited', 'k.solo');
     const bad = await transactions(
-      'DELETE FROM k.child WHERE parent = 1; DELETE FROM k.parent WHERE id = 1; UPDATE k.audited SET v = v + 1',
+      'DELETE FROM k.child WHERE parent = 1; DELETE FROM k.parent WHERE id = 1; UPDATE k.audited SET v = v + 1; INSERT INTO k.solo VALUES (5)',
       'UPDATE k.audited SET v = v + 1',
     );
     const undo = await plan(bad);
     expect(undo.stepwise.get('k.parent')).toMatch(/foreign key/);
     expect(undo.stepwise.get('k.child')).toMatch(/foreign key/);
     expect(undo.stepwise.get('k.audited')).toMatch(/trigger audit/);
+    // Only a table of another schema points at k.solo.
+    expect(undo.stepwise.get('k.solo')).toMatch(/foreign key/);
     // The log rows the trigger wrote are bad changes too, undone row by row.
     expect(undo.stepwise.has('k.log')).toBe(false);
     await apply(undo, 'k');
-    expect(await checksums('k.parent', 'k.child', 'k.audited')).toEqual(before);
+    expect(await checksums('k.parent', 'k.child', 'k.audited', 'k.solo')).toEqual(before);
   });
 
   it('finds later writes to a table with a trigger in the same pass, and undoes the rest change by change', async () => {
