@@ -183,10 +183,18 @@ class StatementTables {
   }
 }
 
+/** 1 at each event type of the set (types are one byte). */
+function typeTable(types: ReadonlySet<number> | undefined): Uint8Array {
+  const table = new Uint8Array(256);
+  for (const type of types ?? []) if (type >= 0 && type < 256) table[type] = 1;
+  return table;
+}
+
 export function eventDecoderAt(options: EventStreamOptions): PositionalDecoder {
   const verify = options.verify ?? true;
-  const ignore = options.ignore;
-  const quiet = options.quiet;
+  // Per event type, as a table: a Set lookup per event costs more than the bytes of most events.
+  const ignore = typeTable(options.ignore);
+  const quiet = typeTable(options.quiet);
   const strict = options.strict ?? false;
   let format: BinlogFormat = DEFAULT_FORMAT;
   const tables = new StatementTables();
@@ -346,11 +354,11 @@ export function eventDecoderAt(options: EventStreamOptions): PositionalDecoder {
     const type = bytes[start + 4] as number;
     const isFde = type === EventType.FORMAT_DESCRIPTION;
     // Events skipped here (most of a range) cost no location object unless their checksum is checked.
-    if (ignore?.has(type) && !isFde) {
+    if (ignore[type] === 1 && !isFde) {
       if (verify && format.checksum) verifyChecksum(bytes, start, end, false, { file, position });
       return;
     }
-    const quietly = quiet?.has(type) === true;
+    const quietly = quiet[type] === 1;
     if (quietly && type === EventType.TABLE_MAP) {
       const known = knownTableMap(bytes, start, end);
       if (known !== undefined) {
