@@ -4,6 +4,7 @@
  * MySQL's PREVIOUS_GTIDS (a GTID set). With them a reader looking for some
  * transactions skips every older file instead of reading it.
  */
+import { lowestPerServer } from './gtid-list.js';
 
 /** The transactions logged before a file began. */
 export interface LoggedBefore {
@@ -71,7 +72,8 @@ export async function firstFileHolding(
   stateOf: (index: number) => Promise<LoggedBefore | undefined>,
   gtids: Iterable<string>,
 ): Promise<number> {
-  const wanted = [...gtids];
+  // The lowest of each MariaDB server decides for all of its others (has() compares sequence numbers).
+  const wanted = lowestPerServer(gtids);
   for (let k = files - 1; k > 0; k--) {
     const state = await stateOf(k);
     if (state !== undefined && !wanted.some((gtid) => state.has(gtid))) return k;

@@ -2,6 +2,7 @@
  * The binlog module: read MySQL and MariaDB binary logs (files or a live
  * server) as decoded events, transactions and row changes, all streamed.
  */
+
 import { stat } from 'node:fs/promises';
 import { isSalvageError } from '../errors.js';
 import type { ConnectTarget } from '../mysql/index.js';
@@ -13,6 +14,7 @@ import {
   type EventStreamOptions,
 } from './event-stream.js';
 import type { BinlogEvent } from './events/index.js';
+import type { GtidSelection } from './gtid-list.js';
 import type { EventChunk } from './sources/files.js';
 import {
   type FileSelection,
@@ -43,7 +45,14 @@ export type { QueryEvent } from './events/query.js';
 export type { RowsEvent } from './events/rows-event.js';
 export type { TableMapEvent } from './events/table-map.js';
 export { compareBinlogFiles } from './file-names.js';
-export { compactGtids, expandGtids, GtidMatcher, isGtid } from './gtid-list.js';
+export {
+  compactGtids,
+  expandGtids,
+  GtidMatcher,
+  type GtidSelection,
+  isGtid,
+  selectGtids,
+} from './gtid-list.js';
 export { firstFileHolding, type LoggedBefore, parseGtidState } from './gtid-state.js';
 export {
   type ImageSpans,
@@ -170,7 +179,7 @@ export interface FromOptions extends EventStreamOptions {
  */
 export async function* readBinlogFrom(
   input: BinlogInput,
-  gtids: ReadonlySet<string>,
+  gtids: GtidSelection,
   options: FromOptions = {},
 ): AsyncGenerator<BinlogEvent[]> {
   if ('server' in input) {
@@ -219,7 +228,7 @@ export async function* readBinlogFrom(
  */
 export async function readFromTransactions<T>(
   input: BinlogInput,
-  gtids: ReadonlySet<string>,
+  gtids: GtidSelection,
   options: EventStreamOptions,
   consume: (events: AsyncIterable<readonly BinlogEvent[]>) => Promise<T>,
 ): Promise<T> {

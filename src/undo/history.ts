@@ -102,6 +102,8 @@ export interface RowHistories {
 
 export interface HistoryOptions {
   readonly gtids: readonly string[];
+  /** `gtids` matched by number, when the caller has built it already. */
+  readonly wanted?: GtidMatcher;
   /**
    * The binlog from the first bad transaction (or earlier) to the present;
    * only GTID, QUERY and rows events are looked at.
@@ -131,7 +133,7 @@ interface TableState {
 
 /** Reads the bad transactions' row histories; GTID_NOT_FOUND when one is missing. */
 export async function traceRowHistories(options: HistoryOptions): Promise<RowHistories> {
-  const wanted = new GtidMatcher(options.gtids);
+  const wanted = options.wanted ?? new GtidMatcher(options.gtids);
   // The bad transactions met, in order, and by their position in options.gtids (see GtidMatcher).
   const transactions: { gtid: string; file: string; position: number; rows: number }[] = [];
   const byPosition: (typeof transactions)[number][] = [];

@@ -14,8 +14,10 @@
 import {
   type BinlogInput,
   EventType,
+  GtidMatcher,
   type RowImage,
   readFromTransactions,
+  selectGtids,
   type TableMapDetails,
 } from '../binlog/index.js';
 import { SalvageError } from '../errors.js';
@@ -118,13 +120,15 @@ export async function planUndo(options: UndoOptions): Promise<UndoPlan> {
     return found;
   };
   const stepwiseReason = stepwiseReasons(options.conn);
+  const wanted = new GtidMatcher(options.gtids);
   const history = await readFromTransactions(
     options.binlog,
-    new Set(options.gtids),
+    selectGtids(options.gtids, wanted),
     { strict: true, ignore: UNREAD, quiet: BINDING_ONLY },
     (events) =>
       traceRowHistories({
         gtids: options.gtids,
+        wanted,
         events,
         tableFacts,
         stepwiseReason,

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { lowestOfStream } from '../../src/binlog/gtid-list.js';
-import { compactGtids, expandGtids, GtidMatcher } from '../../src/binlog/index.js';
+import { lowestOfStream, lowestPerServer } from '../../src/binlog/gtid-list.js';
+import {
+  compactGtids,
+  expandGtids,
+  firstFileHolding,
+  GtidMatcher,
+  parseGtidState,
+} from '../../src/binlog/index.js';
 import { isSalvageError } from '../../src/errors.js';
 
 const UUID = '3e11fa47-71ca-11e1-9e33-c80aa9429562';
@@ -172,5 +178,28 @@ describe('lowestOfStream', () => {
     expect(lowestOfStream([`${UUID}:9`, `${UUID}:7`, `${UUID.toUpperCase()}:8`])).toMatchObject({
       sequence: 7,
     });
+  });
+});
+
+describe('the first file holding a range', () => {
+  it('is decided by the lowest GTID of each MariaDB server, and by every MySQL GTID', () => {
+    expect(
+      lowestPerServer(['0-1-5', '0-1-3', '0-2-9', '0-1-007', `${UUID}:3`, `${UUID}:1`, '0-1-4']),
+    ).toEqual([`${UUID}:3`, `${UUID}:1`, '0-1-3', '0-2-9']);
+  });
+
+  it('skips exactly the files every named transaction was logged after', async () => {
+    const states = [undefined, parseGtidState('0-1-2'), parseGtidState('0-1-40000,0-2-9')];
+    const first = (gtids: string[]): Promise<number> =>
+      firstFileHolding(states.length, async (k) => states[k], gtids);
+    expect(await first(expandGtids(['0-1-3..0-1-60000']))).toBe(1);
+    expect(await first(expandGtids(['0-1-40001..0-1-60000']))).toBe(2);
+    // One transaction of another server logged before the last file keeps it from being skipped to.
+    expect(await first(expandGtids(['0-1-40001..0-1-60000', '0-2-9']))).toBe(1);
+    expect(await first(['0-1-1'])).toBe(0);
+    // A MySQL set with a gap: the transaction in the gap was not logged before, the one after it was.
+    const mysql = [undefined, parseGtidState(`${UUID}:1-5:7-9`)];
+    expect(await firstFileHolding(2, async (k) => mysql[k], [`${UUID}:6`])).toBe(1);
+    expect(await firstFileHolding(2, async (k) => mysql[k], [`${UUID}:6`, `${UUID}:8`])).toBe(0);
   });
 });

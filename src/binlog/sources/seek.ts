@@ -20,7 +20,7 @@ import { EventType, isKnownEventType } from '../event-types.js';
 import type { BinlogFormat } from '../events/format-description.js';
 import { EVENT_HEADER_LENGTH } from '../events/header.js';
 import { decodeEvent } from '../events/index.js';
-import { type GtidParts, gtidParts, lowestOfStream } from '../gtid-list.js';
+import { type GtidParts, type GtidSelection, gtidParts, lowestOfStream } from '../gtid-list.js';
 
 /** Files smaller than this are stepped through from the start (about 15 ms for 16 MiB): bisecting saves little. */
 const SEEK_FROM_BYTES = 16 * 2 ** 20;
@@ -51,7 +51,7 @@ function orderOf(parts: GtidParts): GtidOrder {
  */
 export async function seekTransactions(
   path: string,
-  gtids: ReadonlySet<string>,
+  gtids: GtidSelection,
   format: BinlogFormat,
   firstEvent: number,
 ): Promise<number | undefined> {

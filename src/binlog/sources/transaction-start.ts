@@ -8,6 +8,7 @@ import { basename } from 'node:path';
 import { EventType } from '../event-types.js';
 import { type BinlogFormat, DEFAULT_FORMAT } from '../events/format-description.js';
 import { decodeEvent } from '../events/index.js';
+import type { GtidSelection } from '../gtid-list.js';
 import { firstFileHolding, type LoggedBefore, parseGtidState } from '../gtid-state.js';
 import { readBinlogFileChunks } from './files.js';
 import { seekTransactions } from './seek.js';
@@ -40,7 +41,7 @@ const HEADS: ReadonlySet<number> = new Set([
  */
 export async function findTransactionStart(
   files: readonly string[],
-  gtids: ReadonlySet<string>,
+  gtids: GtidSelection,
   options: { readonly seek?: boolean } = {},
 ): Promise<TransactionStart | undefined> {
   const from = await firstFileHolding(
@@ -82,7 +83,7 @@ export async function findTransactionStart(
  * with its place in the log. Nothing but those and GTID events is decoded.
  */
 export function transactionGate(
-  gtids: ReadonlySet<string>,
+  gtids: GtidSelection,
 ): (bytes: Buffer, start: number, end: number) => boolean {
   const startsWanted = headReader(gtids);
   let found = false;
@@ -104,7 +105,7 @@ export function transactionGate(
  * transaction of `gtids`.
  */
 function headReader(
-  gtids: ReadonlySet<string>,
+  gtids: GtidSelection,
 ): (bytes: Buffer, start: number, end: number, file: string, position: number) => boolean {
   let format: BinlogFormat = DEFAULT_FORMAT;
   return (bytes, start, end, file, position) => {
