@@ -192,14 +192,15 @@ type Exact = null | number | bigint | string | Uint8Array;
 /** The value, checked to be writable exactly; unsigned integers the reader saw as signed are corrected. */
 function exactValue(table: TableFacts, column: ColumnFacts, value: Value | undefined): Exact {
   if (value === null || typeof value === 'string') return value;
-  const where = `${table.schema}.${table.table}.${column.name}`;
   if (value === undefined) {
+    const where = `${table.schema}.${table.table}.${column.name}`;
     throw new SalvageError('UNDO_NOT_EXACT', `the binlog row image lacks column ${where}`, {
       hint: 'The server logged partial row images (binlog_row_image MINIMAL or NOBLOB): the old value is unknown. Restore from a backup instead, and set binlog_row_image=FULL.',
       context: { table: `${table.schema}.${table.table}`, column: column.name },
     });
   }
-  if (value !== null && typeof value === 'object' && !(value instanceof Uint8Array)) {
+  if (typeof value === 'object' && !(value instanceof Uint8Array)) {
+    const where = `${table.schema}.${table.table}.${column.name}`;
     throw new SalvageError(
       'UNDO_NOT_EXACT',
       `column ${where} holds a partial JSON update whose full value is unknown`,
@@ -209,10 +210,10 @@ function exactValue(table: TableFacts, column: ColumnFacts, value: Value | undef
       },
     );
   }
-  const bits = INTEGER_BITS[column.dataType];
-  if (bits !== undefined && column.unsigned && (typeof value === 'number' || typeof value === 'bigint')) {
-    const big = BigInt(value);
-    if (big < 0n) return big + (1n << BigInt(bits));
+  // Only a negative number can be an unsigned value read as signed: no type lookup for the rest.
+  if (column.unsigned && (typeof value === 'number' || typeof value === 'bigint') && value < 0) {
+    const bits = INTEGER_BITS[column.dataType];
+    if (bits !== undefined) return BigInt(value) + (1n << BigInt(bits));
   }
   return value;
 }
