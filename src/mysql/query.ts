@@ -28,7 +28,8 @@ export type RawRow = (Buffer | null)[];
  */
 export async function queryRawRows(conn: Connection, sql: string): Promise<RawRow[]> {
   try {
-    const [rows] = await conn.query({ sql, rowsAsArray: true, typeCast: (field) => field.buffer() });
+    // typeCast false: mysql2 reads each value as its bytes directly, without a callback per value.
+    const [rows] = await conn.query({ sql, rowsAsArray: true, typeCast: false });
     return rows as unknown as RawRow[];
   } catch (error) {
     throw serverError(error, sql);
