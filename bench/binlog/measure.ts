@@ -5,6 +5,7 @@
  * machine falls on all of them alike; medians are what we report.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -117,6 +118,33 @@ export function loadAverages(): string {
   return loadavg()
     .map((n) => n.toFixed(2))
     .join(', ');
+}
+
+/** The machine's CPU tick counters (/proc/stat): all of them, and those the hypervisor took (steal). */
+export interface CpuTicks {
+  readonly total: number;
+  readonly steal: number;
+}
+
+export function cpuTicks(): CpuTicks {
+  try {
+    const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '')
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
+    // user nice system idle iowait irq softirq steal (guest time is counted in user already).
+    const counted = fields.slice(0, 8);
+    return { total: counted.reduce((a, b) => a + b, 0), steal: counted[7] ?? 0 };
+  } catch {
+    return { total: 0, steal: 0 };
+  }
+}
+
+/** The share of CPU time the hypervisor took between two readings, as text; a two-core virtual machine loses it to its neighbours. */
+export function stealBetween(before: CpuTicks, after: CpuTicks): string {
+  const total = after.total - before.total;
+  return total > 0 ? `${((100 * (after.steal - before.steal)) / total).toFixed(1)} %` : 'unknown';
 }
 
 /** A Markdown table from a header row and data rows. */

@@ -15,12 +15,14 @@ import { parseArgs, promisify } from 'node:util';
 import {
   type Contender,
   compare,
+  cpuTicks,
   eachLine,
   loadAverages,
   markdownTable,
   mb,
   type Summary,
   seconds,
+  stealBetween,
   writeResultsSection,
 } from '../binlog/measure.js';
 import { buildSysbenchWorkload } from '../binlog/workload.js';
@@ -140,7 +142,9 @@ async function main(): Promise<void> {
         cleanup: client('DROP TRIGGER IF EXISTS salvage_bench'),
       });
     }
+    const ticks = cpuTicks();
     const results = await compare(contenders, repetitions, log);
+    const steal = stealBetween(ticks, cpuTicks());
     const report = describe(results, {
       bytes,
       transactions: range.length,
@@ -150,6 +154,7 @@ async function main(): Promise<void> {
       byteRange: `${first.start}-${end}`,
       loadBefore,
       loadAfter: loadAverages(),
+      steal,
     });
     process.stdout.write(`${report}\n`);
     if (!values['no-write']) await writeResultsSection(join(root, 'bench', 'RESULTS.md'), 'undo', report);
@@ -178,6 +183,8 @@ interface Context {
   readonly byteRange: string;
   readonly loadBefore: string;
   readonly loadAfter: string;
+  /** The share of CPU time the hypervisor took during the timed runs. */
+  readonly steal: string;
 }
 
 function describe(results: readonly Summary[], context: Context): string {
@@ -221,7 +228,7 @@ function describe(results: readonly Summary[], context: Context): string {
     `- ${ratio >= 2 ? 'met' : 'NOT met'}: salvage undo ≥ 2× faster than mariadb-binlog --flashback`,
     '',
     `Load averages (1, 5, 15 min) on this 2-core machine, shared with other work: ${context.loadBefore} before, ` +
-      `${context.loadAfter} after.`,
+      `${context.loadAfter} after; CPU time taken by the hypervisor during the timed runs: ${context.steal}.`,
   ].join('\n');
 }
 
