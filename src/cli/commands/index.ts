@@ -40,13 +40,22 @@ const GROUPS: readonly CommandGroup[] = [
 ];
 
 /**
- * Registers the group the command line names, or every group when it names
- * none of them (`--help`, `help`, a typo: the help and the error then list all).
+ * The groups a command line needs: the one it names, none for a bare
+ * `--version` (it loads nothing), or every group when it names none of
+ * them (`--help`, `help`, a typo: the help and the error then list all).
  */
-export async function registerCommands(program: Command, argv: readonly string[]): Promise<void> {
+export function commandGroupsFor(argv: readonly string[]): readonly string[] {
   const name = argv.find((arg) => !arg.startsWith('-'));
   const named = GROUPS.filter((group) => name !== undefined && group.names.includes(name));
-  for (const group of named.length > 0 ? named : GROUPS) {
+  if (named.length > 0) return named.map((group) => group.names[0] as string);
+  const version = argv.includes('-V') || argv.includes('--version');
+  if (name === undefined && version && !argv.includes('-h') && !argv.includes('--help')) return [];
+  return GROUPS.map((group) => group.names[0] as string);
+}
+
+export async function registerCommands(program: Command, argv: readonly string[]): Promise<void> {
+  const wanted = new Set(commandGroupsFor(argv));
+  for (const group of GROUPS.filter((g) => wanted.has(g.names[0] as string))) {
     for (const register of await group.load()) register(program);
   }
 }
