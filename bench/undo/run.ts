@@ -76,6 +76,11 @@ async function main(): Promise<void> {
       const tx = JSON.parse(line) as TimelineLine;
       if (tx.gtid !== null && Object.keys(tx.rows).length > 0) timeline.push(tx);
     });
+    if (timeline.length < wanted) {
+      throw new Error(
+        `the last binlog file holds ${timeline.length} transactions, fewer than the ${wanted} wanted: raise --size-mb`,
+      );
+    }
     const range = timeline.slice(-wanted);
     const first = range[0] as TimelineLine;
     const end = (range.at(-1) as TimelineLine).end;
