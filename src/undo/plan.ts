@@ -107,8 +107,10 @@ const UNREAD: ReadonlySet<number> = new Set([EventType.ANNOTATE_ROWS, EventType.
 const BINDING_ONLY: ReadonlySet<number> = new Set([EventType.TABLE_MAP]);
 
 export async function planUndo(options: UndoOptions): Promise<UndoPlan> {
-  // The guard compares TIMESTAMPs as the statements will: in UTC.
-  for (const setup of SESSION_SETUP) await options.conn.query(setup);
+  // The guard compares TIMESTAMPs as the statements will: in UTC. Queued, not awaited: the server
+  // runs them while the binlog's start is found, and every later query waits behind them.
+  const setup = Promise.all(SESSION_SETUP.map((statement) => options.conn.query(statement)));
+  setup.catch(() => undefined); // awaited after the pass; a pass that fails first reports its own error
   const facts = new Map<string, Promise<TableFacts>>();
   const tableFacts = (map: TableMapDetails | ChangedRow['table']): Promise<TableFacts> => {
     const key = `${map.database}.${map.table}:${map.columns.length}`;
@@ -134,6 +136,7 @@ export async function planUndo(options: UndoOptions): Promise<UndoPlan> {
         stepwiseReason,
       }),
   );
+  await setup;
   refuseSchemaChanges(history.transactions, history.schemaChanges);
   const later = new Map<string, readonly string[]>();
   const chains: RowUndo[] = [];
@@ -198,19 +201,19 @@ type StepwiseReason = (table: TableFacts) => Promise<string | undefined>;
 function stepwiseReasons(conn: Connection): StepwiseReason {
   // Keys that point at a table can come from any schema: finding them scans every table's definition,
   // so that scan runs once for the whole plan, not once per table met (5 ms each on an idle server).
-  let referencing: Promise<Map<string, string>> | undefined;
-  const referencedBy = async (table: TableFacts): Promise<string | undefined> => {
-    referencing ??= queryRows(
-      conn,
-      `SELECT UNIQUE_CONSTRAINT_SCHEMA AS db, REFERENCED_TABLE_NAME AS tbl, CONSTRAINT_NAME AS name
+  // It starts at once, so the server runs it while the binlog's start is found.
+  const referencing: Promise<Map<string, string>> = queryRows(
+    conn,
+    `SELECT UNIQUE_CONSTRAINT_SCHEMA AS db, REFERENCED_TABLE_NAME AS tbl, CONSTRAINT_NAME AS name
          FROM information_schema.REFERENTIAL_CONSTRAINTS`,
-    ).then((rows) => {
-      const names = new Map<string, string>();
-      for (const row of rows) names.set(foldedName(String(row.db), String(row.tbl)), String(row.name));
-      return names;
-    });
-    return (await referencing).get(foldedName(table.schema, table.table));
-  };
+  ).then((rows) => {
+    const names = new Map<string, string>();
+    for (const row of rows) names.set(foldedName(String(row.db), String(row.tbl)), String(row.name));
+    return names;
+  });
+  referencing.catch(() => undefined); // a failure is the first table's, when it asks
+  const referencedBy = async (table: TableFacts): Promise<string | undefined> =>
+    (await referencing).get(foldedName(table.schema, table.table));
   return async (table) => {
     if (table.uniqueKeys.length > 0) return 'it has unique keys besides the one its rows are found by';
     // The table's own keys and triggers: found from its name alone, in one round trip.
