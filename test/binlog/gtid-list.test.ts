@@ -6,6 +6,7 @@ import {
   firstFileHolding,
   GtidMatcher,
   parseGtidState,
+  selectGtids,
 } from '../../src/binlog/index.js';
 import { isSalvageError } from '../../src/errors.js';
 
@@ -168,9 +169,50 @@ describe('GtidMatcher over a range', () => {
   });
 });
 
+// A list expandGtids made from one range is matched from what it knows of the range, not by reading the names back.
+describe('a range known without reading it back', () => {
+  const probes = [
+    [0, 1, 999n],
+    [0, 1, 1000n],
+    [0, 1, 30000n],
+    [0, 1, 60999n],
+    [0, 1, 61000n],
+    [0, 2, 1000n],
+    [1, 1, 1000n],
+  ] as const;
+  const answers = (gtids: readonly string[]): unknown[] => {
+    const matcher = new GtidMatcher(gtids);
+    return [
+      ...probes.map(([d, s, n]) => matcher.mariadb(d, s, n, `${d}-${s}-${n}`)),
+      ...probes.map(([d, s, n]) => matcher.text(`${d}-${s}-${n}`)),
+      matcher.first(5),
+      lowestOfStream(gtids),
+      lowestPerServer(gtids),
+      lowestOfStream(selectGtids(gtids)),
+      lowestPerServer(selectGtids(gtids)),
+    ];
+  };
+
+  it('answers as the same GTIDs listed one by one', () => {
+    const range = expandGtids(['0-1-1000..0-1-60999']);
+    expect(answers(range)).toEqual(answers([...range]));
+    expect(answers(range).slice(0, 7)).toEqual([undefined, 0, 29000, 59999, undefined, undefined, undefined]);
+    // Names servers never write (a leading zero) are matched by their text, as when listed.
+    const padded = expandGtids(['0-01-5..0-01-9']);
+    expect(new GtidMatcher(padded).mariadb(0, 1, 5n, '0-1-5')).toBeUndefined();
+    expect(new GtidMatcher(padded).text('0-01-5')).toBe(0);
+    expect(answers(padded)).toEqual(answers([...padded]));
+  });
+
+  it('cannot be changed after it was made, so what is known of it stays true', () => {
+    const range = expandGtids(['0-1-1..0-1-10']);
+    expect(() => (range as string[]).push('0-1-99')).toThrow(TypeError);
+  });
+});
+
 describe('lowestOfStream', () => {
   it('finds the lowest of a long range in any order, across servers of one domain, and nothing across domains', () => {
-    const range = expandGtids(['0-1-1000..0-1-60999']).reverse();
+    const range = [...expandGtids(['0-1-1000..0-1-60999'])].reverse();
     expect(lowestOfStream(range)).toMatchObject({ prefix: '0-1-', stream: '0', sequence: 1000 });
     expect(lowestOfStream([...range, '0-2-999'])).toMatchObject({ prefix: '0-2-', sequence: 999 });
     expect(lowestOfStream([...range, '0-1-0999'])).toMatchObject({ prefix: '0-1-', sequence: 999 });
@@ -190,7 +232,7 @@ describe('the first file holding a range', () => {
 
   it('skips exactly the files every named transaction was logged after', async () => {
     const states = [undefined, parseGtidState('0-1-2'), parseGtidState('0-1-40000,0-2-9')];
-    const first = (gtids: string[]): Promise<number> =>
+    const first = (gtids: readonly string[]): Promise<number> =>
       firstFileHolding(states.length, async (k) => states[k], gtids);
     expect(await first(expandGtids(['0-1-3..0-1-60000']))).toBe(1);
     expect(await first(expandGtids(['0-1-40001..0-1-60000']))).toBe(2);
