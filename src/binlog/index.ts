@@ -24,7 +24,7 @@ import {
 } from './sources/files.js';
 import { findTransactionStart, transactionGate } from './sources/transaction-start.js';
 import { startForTransactions } from './stream/first-log.js';
-import { openReplicationBatches, openReplicationStream, type ReplicationStart } from './stream/index.js';
+import { openReplicationChunks, openReplicationStream, type ReplicationStart } from './stream/index.js';
 
 export { allSet, Bitmap, ByteReader, sameBytes } from './byte-reader.js';
 export { crc32 } from './crc32.js';
@@ -132,19 +132,19 @@ export function readBinlog(
 }
 
 /**
- * The same events as readBinlog in batches (from files, up to 64 events of one chunk read;
- * from a server, the events received since the last batch): whole-binlog readers loop over
+ * The same events as readBinlog in batches (up to 64 events of one chunk read from a file,
+ * or of what a server sent since the last batch): whole-binlog readers loop over
  * a batch synchronously and await once per batch instead of once per event.
  */
 export function readBinlogBatches(
   input: BinlogInput,
   options: EventStreamOptions = {},
 ): AsyncGenerator<BinlogEvent[]> {
-  const raw =
-    'server' in input
-      ? openReplicationBatches({ server: input.server, start: input.start, until: input.until })
-      : readBinlogFilesBatches(input, { onNotice: options.onNotice });
-  return decodeEventBatches(raw, options);
+  if ('server' in input) {
+    const chunks = openReplicationChunks({ server: input.server, start: input.start, until: input.until });
+    return decodeEventChunks(eachOf(chunks), options);
+  }
+  return decodeEventBatches(readBinlogFilesBatches(input, { onNotice: options.onNotice }), options);
 }
 
 async function* eachOf<T>(batches: AsyncIterable<readonly T[]>): AsyncGenerator<T> {
@@ -184,13 +184,13 @@ export async function* readBinlogFrom(
 ): AsyncGenerator<BinlogEvent[]> {
   if ('server' in input) {
     const start = input.start ?? (await startForTransactions(input.server, gtids, { seek: options.seek }));
-    const raw = openReplicationBatches({
+    const chunks = openReplicationChunks({
       server: input.server,
       start,
       until: input.until,
       admit: transactionGate(gtids),
     });
-    yield* decodeEventBatches(raw, options);
+    yield* decodeEventChunks(eachOf(chunks), options);
     return;
   }
   const files = await resolveBinlogFiles(input);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeEvents } from '../../src/binlog/event-stream.js';
+import { readBinlogBatches } from '../../src/binlog/index.js';
 import { readBinlogFiles } from '../../src/binlog/sources/files.js';
 import { openReplicationStream, type ReplicationStreamOptions } from '../../src/binlog/stream/index.js';
 import type { RawEvent } from '../../src/binlog/types.js';
@@ -63,6 +64,10 @@ function asSent(event: RawEvent): RawEvent {
 }
 
 const key = (e: RawEvent) => `${e.file}:${e.position}`;
+
+async function* eachEvent(events: readonly RawEvent[]): AsyncGenerator<RawEvent> {
+  yield* events;
+}
 const typeOf = (e: RawEvent) => e.bytes[4];
 
 async function binlogDumpThreads(): Promise<number> {
@@ -243,6 +248,42 @@ describe('replication stream from a live MariaDB', () => {
     expect(big).toBeDefined();
     expect(streamed.slice(1).map(key)).toEqual(inFile.map(key));
     expect(streamed.slice(1).every((e, i) => e.bytes.equals(inFile[i]?.bytes as Buffer))).toBe(true);
+  });
+
+  it('keeps events exact across the buffers it receives them into, a large one in a buffer of its own', async () => {
+    const [status] = await sql<{ File: string; Position: number }>(server, 'SHOW MASTER STATUS');
+    await sql(server, 'CREATE TABLE app.mixed (id INT PRIMARY KEY, data MEDIUMBLOB)');
+    // 2.7 MB of rows from 1.5 KB to 400 KB: receiving buffers filled, and events too large for one.
+    for (let i = 1; i <= 40; i++) {
+      await sql(server, 'INSERT INTO app.mixed VALUES (?, REPEAT(?, ?))', [
+        i,
+        'm',
+        i % 9 === 0 ? 400_000 : i * 1_500,
+      ]);
+    }
+    const file = status?.File as string;
+    const position = Number(status?.Position);
+    const streamed = await collect({ start: { kind: 'position', file, position } });
+    const all = await eventsInFiles();
+    const inFile = all.filter((e) => e.file === file && e.position >= position);
+    const opening = all.find((e) => e.file === file && e.position === 4) as RawEvent;
+    expect(inFile.reduce((n, e) => n + e.bytes.length, 0)).toBeGreaterThan(2 * 2 ** 20);
+    expect(streamed.slice(1).map(key)).toEqual(inFile.map(key));
+    expect(streamed.slice(1).every((e, i) => e.bytes.equals(inFile[i]?.bytes as Buffer))).toBe(true);
+    // Decoded in place from what was received, as from the file.
+    const decoded: string[] = [];
+    for await (const batch of readBinlogBatches({
+      server: target(),
+      start: { kind: 'position', file, position },
+    })) {
+      for (const event of batch) decoded.push(`${event.header.file}:${event.header.position}:${event.kind}`);
+    }
+    const fromFile: string[] = [];
+    for await (const event of decodeEvents(eachEvent([opening, ...inFile]))) {
+      fromFile.push(`${event.header.file}:${event.header.position}:${event.kind}`);
+    }
+    expect(decoded).toEqual(fromFile);
+    expect(decoded.length).toBeGreaterThan(160);
   });
 
   it('names an unknown or purged binlog file with BINLOG_NOT_ON_SERVER', async () => {

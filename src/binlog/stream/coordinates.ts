@@ -28,36 +28,44 @@ export type StreamStep =
 const CHECKSUM_LENGTH = 4;
 
 /**
- * Classifies one event received from a dump. `checksums` says whether the
- * server appends CRC32 to the events it makes up itself (the checksum agreed
- * at connect time), which the fake ROTATE's name must not include.
+ * Classifies one event received from a dump, `bytes[start..end)`.
+ * `checksums` says whether the server appends CRC32 to the events it makes
+ * up itself (the checksum agreed at connect time), which the fake ROTATE's
+ * name must not include.
  */
 export function stepOf(
   bytes: Buffer,
   checksums: boolean,
   where: { file?: string; next: number },
+  start = 0,
+  end = bytes.length,
 ): StreamStep {
   // Read in place, no reader or header object: a dump asks this for every event.
-  if (bytes.length < EVENT_HEADER_LENGTH) {
+  const size = end - start;
+  if (size < EVENT_HEADER_LENGTH) {
     throw corruptEvent(
       bytes,
+      start,
+      end,
       where,
-      `the server sent a ${bytes.length}-byte event, shorter than an event header`,
+      `the server sent a ${size}-byte event, shorter than an event header`,
     );
   }
-  const type = bytes[4] as number;
-  const length = bytes.readUInt32LE(9);
-  const nextPosition = bytes.readUInt32LE(13);
-  const flags = bytes.readUInt16LE(17);
-  if (length !== bytes.length) {
+  const type = bytes[start + 4] as number;
+  const length = bytes.readUInt32LE(start + 9);
+  const nextPosition = bytes.readUInt32LE(start + 13);
+  const flags = bytes.readUInt16LE(start + 17);
+  if (length !== size) {
     throw corruptEvent(
       bytes,
+      start,
+      end,
       where,
-      `the server sent a ${bytes.length}-byte event whose header says ${length} bytes`,
+      `the server sent a ${size}-byte event whose header says ${length} bytes`,
     );
   }
   if (type === EventType.ROTATE && (flags & EventFlag.ARTIFICIAL || nextPosition === 0)) {
-    const body = new ByteReader(bytes, EVENT_HEADER_LENGTH, bytes.length - (checksums ? CHECKSUM_LENGTH : 0));
+    const body = new ByteReader(bytes, start + EVENT_HEADER_LENGTH, end - (checksums ? CHECKSUM_LENGTH : 0));
     const position = body.u64Number();
     return { kind: 'switch', position, file: body.string(body.remaining, 'utf8') };
   }
@@ -71,15 +79,27 @@ export function stepOf(
     return { kind: 'event', position: where.next, nextPosition };
   }
   if (nextPosition < length) {
-    throw corruptEvent(bytes, where, `event of ${length} bytes claims to end at offset ${nextPosition}`);
+    throw corruptEvent(
+      bytes,
+      start,
+      end,
+      where,
+      `event of ${length} bytes claims to end at offset ${nextPosition}`,
+    );
   }
   return { kind: 'event', position: nextPosition - length, nextPosition };
 }
 
 const SKIP: StreamStep = { kind: 'skip' };
 
-function corruptEvent(bytes: Buffer, where: { file?: string; next: number }, message: string): SalvageError {
-  return new ByteReader(bytes, 0, bytes.length, { file: where.file, position: where.next }).corrupt(message);
+function corruptEvent(
+  bytes: Buffer,
+  start: number,
+  end: number,
+  where: { file?: string; next: number },
+  message: string,
+): SalvageError {
+  return new ByteReader(bytes, start, end, { file: where.file, position: where.next }).corrupt(message);
 }
 
 /** A place in a server's binlog: file and byte offset. */

@@ -7,6 +7,7 @@ import { randomInt } from 'node:crypto';
 import { SalvageError } from '../../errors.js';
 import { type ConnectTarget, describeTarget, detectFlavor, withConnection } from '../../mysql/index.js';
 import { EventType } from '../event-types.js';
+import type { EventChunk } from '../sources/files.js';
 import type { Flavor, RawEvent } from '../types.js';
 import { type BinlogCoordinates, FIRST_EVENT_POSITION, reachesIn, stepOf } from './coordinates.js';
 import { type FailureScene, replicationFailure } from './failures.js';
@@ -117,6 +118,28 @@ export async function* openReplicationStream(
 export async function* openReplicationBatches(
   options: ReplicationStreamOptions,
 ): AsyncGenerator<RawEvent[], void, undefined> {
+  for await (const chunks of openReplicationChunks(options)) {
+    const events: RawEvent[] = [];
+    for (const { file, buffer, start, end, position } of chunks) {
+      for (let at = start, offset = position; at < end; ) {
+        const length = buffer.readUInt32LE(at + 9);
+        events.push({ file, position: offset, bytes: buffer.subarray(at, at + length) });
+        at += length;
+        offset += length;
+      }
+    }
+    if (events.length > 0) yield events;
+  }
+}
+
+/**
+ * The events of openReplicationStream as they arrive, in place: runs of
+ * events that follow each other in one file, as the file source's chunks
+ * (decodeEventChunks reads them without a RawEvent or a Buffer per event).
+ */
+export async function* openReplicationChunks(
+  options: ReplicationStreamOptions,
+): AsyncGenerator<EventChunk[], void, undefined> {
   const start = options.start ?? { kind: 'first' };
   const follow = options.until === 'follow';
   const scene = sceneOf(options.server, start);
@@ -145,32 +168,69 @@ export async function* openReplicationBatches(
         : (bytes, start, end) => STREAM_TYPES.has(bytes[start + 4] as number) || admit(bytes, start, end),
     );
     try {
-      for await (const packets of batches) {
-        const events: RawEvent[] = [];
+      for await (const received of batches) {
+        const chunks: EventChunk[] = [];
+        // The run being gathered: events of `file` at runPosition.., in runBuffer[runStart..runEnd).
+        let runBuffer: Buffer | undefined;
+        let runStart = 0;
+        let runEnd = 0;
+        let runPosition = 0;
+        let runFile = '';
+        const close = (): void => {
+          if (runBuffer !== undefined) {
+            chunks.push({
+              file: runFile,
+              buffer: runBuffer,
+              start: runStart,
+              end: runEnd,
+              position: runPosition,
+            });
+          }
+          runBuffer = undefined;
+        };
         let done = false;
-        for (const bytes of packets) {
-          const step = stepOf(bytes, session.checksums, { file, next });
-          if (step.kind === 'switch') {
-            file = step.file;
-            next = step.position;
-            if (end !== undefined) reachesEnd = reachesIn(file, end);
-            continue;
-          }
-          if (step.kind === 'skip') continue;
-          if (file === undefined) {
-            throw new SalvageError(
-              'SERVER_ERROR',
-              `${scene.server} sent an event before naming its binlog file.`,
-            );
-          }
-          if (step.nextPosition !== 0) next = step.position + bytes.length;
-          events.push({ file, position: step.position, bytes });
-          if (reachesEnd?.(step.position + bytes.length)) {
-            done = true;
-            break;
+        for (const { buffer, bounds } of received) {
+          for (let i = 0; i + 1 < bounds.length && !done; i++) {
+            const at = bounds[i] as number;
+            const stop = bounds[i + 1] as number;
+            const step = stepOf(buffer, session.checksums, { file, next }, at, stop);
+            if (step.kind === 'switch') {
+              close();
+              file = step.file;
+              next = step.position;
+              if (end !== undefined) reachesEnd = reachesIn(file, end);
+              continue;
+            }
+            if (step.kind === 'skip') {
+              close();
+              continue;
+            }
+            if (file === undefined) {
+              throw new SalvageError(
+                'SERVER_ERROR',
+                `${scene.server} sent an event before naming its binlog file.`,
+              );
+            }
+            // An event goes on the run when it is the next one of the same file, next in the same buffer.
+            if (
+              runBuffer !== buffer ||
+              runEnd !== at ||
+              runFile !== file ||
+              runPosition + (runEnd - runStart) !== step.position
+            ) {
+              close();
+              runBuffer = buffer;
+              runStart = at;
+              runPosition = step.position;
+              runFile = file;
+            }
+            runEnd = stop;
+            if (step.nextPosition !== 0) next = step.position + (stop - at);
+            if (reachesEnd?.(step.position + (stop - at))) done = true;
           }
         }
-        if (events.length > 0) yield events;
+        close();
+        if (chunks.length > 0) yield chunks;
         if (done) return;
       }
       dumpFinished = true;

@@ -53,9 +53,23 @@ export interface DumpLimits {
 }
 
 /**
+ * Events received and not yet taken, back to back in `buffer`: event i is
+ * `buffer[bounds[i]..bounds[i + 1])`. Each is the packet without its 0x00
+ * OK byte, copied out of mysql2's socket buffers so none is pinned: copied
+ * into one large buffer after another, not into a Buffer of its own (half a
+ * million small Buffers cost more to make and collect than their bytes).
+ */
+export interface ReceivedEvents {
+  readonly buffer: Buffer;
+  readonly bounds: readonly number[];
+}
+
+/** The buffers events are copied into; a larger event gets one of its own. */
+const RECEIVE_BYTES = 2 ** 20;
+
+/**
  * Sends a dump command and yields the events received so far, in order, as
- * batches (each event the packet without its 0x00 OK byte, copied so it
- * does not pin mysql2's socket buffers): one await per batch, not per event.
+ * batches: one await per batch, not per event.
  * Ends on the server's EOF packet (non-blocking dumps); throws the server's
  * error packet or a lost connection as mysql2 reports them. Pauses the
  * socket while more than `highWaterBytes` wait for the consumer, and resumes
@@ -68,9 +82,13 @@ export async function* dumpEventBatches(
   payload: Buffer,
   limits: DumpLimits,
   admit?: EventAdmission,
-): AsyncGenerator<Buffer[], void, undefined> {
-  let queue: Buffer[] = [];
+): AsyncGenerator<ReceivedEvents[], void, undefined> {
+  let queue: ReceivedEvents[] = [];
   let queuedBytes = 0;
+  // Where the next event is copied: `receiving` is filled up to `used`; `open` (in the queue) takes its bounds.
+  let receiving = Buffer.allocUnsafe(0);
+  let used = 0;
+  let open: { buffer: Buffer; bounds: number[] } | undefined;
   let paused = false;
   let ended = false;
   let failure: Error | undefined;
@@ -109,9 +127,28 @@ export async function* dumpEventBatches(
         return true;
       }
       if (admit !== undefined && !admit(packet.buffer, packet.offset + 1, packet.end)) return false;
-      const event = Buffer.from(packet.buffer.subarray(packet.offset + 1, packet.end));
-      queue.push(event);
-      queuedBytes += event.length;
+      const start = packet.offset + 1;
+      const length = packet.end - start;
+      if (length > RECEIVE_BYTES / 4) {
+        const own = Buffer.allocUnsafe(length);
+        packet.buffer.copy(own, 0, start, packet.end);
+        queue.push({ buffer: own, bounds: [0, length] });
+        open = undefined;
+      } else {
+        if (used + length > receiving.length) {
+          receiving = Buffer.allocUnsafe(RECEIVE_BYTES);
+          used = 0;
+          open = undefined;
+        }
+        if (open === undefined) {
+          open = { buffer: receiving, bounds: [used] };
+          queue.push(open);
+        }
+        packet.buffer.copy(receiving, used, start, packet.end);
+        used += length;
+        open.bounds.push(used);
+      }
+      queuedBytes += length;
       if (!paused && queuedBytes > limits.highWaterBytes) {
         paused = true;
         // The socket itself, not connection.pause(): that parks packets in mysql2, where a close
@@ -137,6 +174,8 @@ export async function* dumpEventBatches(
         const batch = queue;
         queue = [];
         queuedBytes = 0;
+        // What arrives next starts new bounds: the taken ones are the consumer's.
+        open = undefined;
         if (paused) {
           paused = false;
           wire.internals.stream.resume();
