@@ -104,6 +104,7 @@ export async function* decodeEventChunks(
   const decode = eventDecoderAt(options);
   for await (const chunk of chunks) {
     const { buffer, file } = chunk;
+    const gap = chunk.gap ?? 0;
     let position = chunk.position;
     let decoded: BinlogEvent[] = [];
     let failure: unknown;
@@ -111,7 +112,7 @@ export async function* decodeEventChunks(
       for (let at = chunk.start; at < chunk.end; ) {
         const length = buffer.readUInt32LE(at + 9);
         decode(buffer, at, at + length, file, position, decoded);
-        at += length;
+        at += length + gap;
         position += length;
         if (decoded.length >= CHUNK_BATCH_EVENTS) {
           yield decoded;

@@ -250,10 +250,10 @@ describe('replication stream from a live MariaDB', () => {
     expect(streamed.slice(1).every((e, i) => e.bytes.equals(inFile[i]?.bytes as Buffer))).toBe(true);
   });
 
-  it('keeps events exact across the buffers it receives them into, a large one in a buffer of its own', async () => {
+  it('keeps events exact read in place across the buffers they arrive in, and ones larger than a buffer', async () => {
     const [status] = await sql<{ File: string; Position: number }>(server, 'SHOW MASTER STATUS');
     await sql(server, 'CREATE TABLE app.mixed (id INT PRIMARY KEY, data MEDIUMBLOB)');
-    // 2.7 MB of rows from 1.5 KB to 400 KB: receiving buffers filled, and events too large for one.
+    // 2.7 MB of rows from 1.5 KB to 400 KB: many socket reads, and events spanning several of them.
     for (let i = 1; i <= 40; i++) {
       await sql(server, 'INSERT INTO app.mixed VALUES (?, REPEAT(?, ?))', [
         i,

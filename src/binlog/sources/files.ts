@@ -217,6 +217,8 @@ export interface EventChunk {
   readonly start: number;
   readonly end: number;
   readonly position: number;
+  /** Bytes between one event and the next in `buffer`: a server's packet framing (see openReplicationChunks); none in a file. */
+  readonly gap?: number;
 }
 
 export interface ChunkOptions extends FileSourceOptions {

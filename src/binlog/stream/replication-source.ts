@@ -78,6 +78,8 @@ const STREAM_TYPES: ReadonlySet<number> = new Set([
   EventType.HEARTBEAT_V2,
 ]);
 const DEFAULT_HEARTBEAT_SECONDS = 10;
+/** Between two events in one received buffer: the next packet's 4-byte header and its 0x00 OK byte. */
+const PACKET_FRAMING = 5;
 
 /**
  * Streams a server's binary log over the replication protocol, as a replica
@@ -120,11 +122,11 @@ export async function* openReplicationBatches(
 ): AsyncGenerator<RawEvent[], void, undefined> {
   for await (const chunks of openReplicationChunks(options)) {
     const events: RawEvent[] = [];
-    for (const { file, buffer, start, end, position } of chunks) {
+    for (const { file, buffer, start, end, position, gap = 0 } of chunks) {
       for (let at = start, offset = position; at < end; ) {
         const length = buffer.readUInt32LE(at + 9);
         events.push({ file, position: offset, bytes: buffer.subarray(at, at + length) });
-        at += length;
+        at += length + gap;
         offset += length;
       }
     }
@@ -134,8 +136,10 @@ export async function* openReplicationBatches(
 
 /**
  * The events of openReplicationStream as they arrive, in place: runs of
- * events that follow each other in one file, as the file source's chunks
- * (decodeEventChunks reads them without a RawEvent or a Buffer per event).
+ * events that follow each other in one file and in one received buffer,
+ * as the file source's chunks but for the packet framing between them
+ * (`gap`), which decodeEventChunks steps over: no RawEvent, no Buffer and
+ * no copy per event.
  */
 export async function* openReplicationChunks(
   options: ReplicationStreamOptions,
@@ -175,6 +179,8 @@ export async function* openReplicationChunks(
         let runStart = 0;
         let runEnd = 0;
         let runPosition = 0;
+        // The file bytes of the run so far (its buffer bytes less the framing between its events).
+        let runBytes = 0;
         let runFile = '';
         const close = (): void => {
           if (runBuffer !== undefined) {
@@ -184,13 +190,14 @@ export async function* openReplicationChunks(
               start: runStart,
               end: runEnd,
               position: runPosition,
+              gap: PACKET_FRAMING,
             });
           }
           runBuffer = undefined;
         };
         let done = false;
         for (const { buffer, bounds } of received) {
-          for (let i = 0; i + 1 < bounds.length && !done; i++) {
+          for (let i = 0; i + 1 < bounds.length && !done; i += 2) {
             const at = bounds[i] as number;
             const stop = bounds[i + 1] as number;
             const step = stepOf(buffer, session.checksums, { file, next }, at, stop);
@@ -211,20 +218,22 @@ export async function* openReplicationChunks(
                 `${scene.server} sent an event before naming its binlog file.`,
               );
             }
-            // An event goes on the run when it is the next one of the same file, next in the same buffer.
+            // An event goes on the run when it is the next one of the same file, the next packet in the same buffer.
             if (
               runBuffer !== buffer ||
-              runEnd !== at ||
+              runEnd + PACKET_FRAMING !== at ||
               runFile !== file ||
-              runPosition + (runEnd - runStart) !== step.position
+              runPosition + runBytes !== step.position
             ) {
               close();
               runBuffer = buffer;
               runStart = at;
               runPosition = step.position;
+              runBytes = 0;
               runFile = file;
             }
             runEnd = stop;
+            runBytes += stop - at;
             if (step.nextPosition !== 0) next = step.position + (stop - at);
             if (reachesEnd?.(step.position + (stop - at))) done = true;
           }
