@@ -101,6 +101,28 @@ describe('a MariaDB server', () => {
     expect(plan.transactions.map((t) => t.gtid)).toEqual(gtids);
   });
 
+  it('starts just before the lowest of each domain when the transactions are of several', async () => {
+    const target = resolveTarget(parseDsn(server.dsn));
+    const gtids = [bad, laterInDomain1];
+    const start = await startForTransactions(target, gtids, { seek: true });
+    const before = (gtid: string) => gtid.replace(/-(\d+)$/, (_, n: string) => `-${Number(n) - 1}`);
+    expect(start?.kind === 'gtid' ? start.after.split(',').sort() : []).toEqual([
+      before(bad),
+      before(laterInDomain1),
+    ]);
+    const fromServer = await planUndo({ gtids, binlog: { server: target }, conn, onConflict: 'skip' });
+    const fromFiles = await planUndo({
+      gtids,
+      binlog: { dir: join(server.dir, 'binlog') },
+      conn,
+      onConflict: 'skip',
+    });
+    expect(fromServer.transactions.map((t) => t.gtid)).toEqual(gtids);
+    expect(fromServer.statements.map((s) => s.sql)).toEqual(fromFiles.statements.map((s) => s.sql));
+    expect(fromServer.conflicts).toEqual(fromFiles.conflicts);
+    expect(fromServer.laterTransactions).toBe(fromFiles.laterTransactions);
+  });
+
   it('refusing the position (a server that never logged there) is read again from the log start', async () => {
     // The position names server 999, which never logged in domain 0: the server refuses it.
     await expect(

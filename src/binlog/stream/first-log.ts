@@ -6,7 +6,7 @@
  * log, not from the oldest one.
  */
 import { type ConnectTarget, queryRows, quoteValue, withConnection } from '../../mysql/index.js';
-import { gtidParts, lowestOfStream } from '../gtid-list.js';
+import { type GtidParts, gtidParts, lowestOfStream } from '../gtid-list.js';
 import { firstFileHolding, parseGtidState } from '../gtid-state.js';
 import type { ReplicationStart } from './replication-source.js';
 
@@ -61,11 +61,11 @@ export async function startForTransactions(
 /**
  * A MariaDB replica position that makes the server itself skip, without
  * sending them, the transactions of the log before the first of `gtids`:
- * every domain where the log's GTID_LIST leaves it, but the domain of
- * `gtids` just before the lowest of them, by its server (the server then
- * skips that domain's transactions until that server's next one).
- * Undefined when `gtids` are of several domains, or there is nothing
- * before.
+ * every domain where the log's GTID_LIST leaves it, but each domain of
+ * `gtids` just before the lowest of them in it, by its server (the server
+ * then skips that domain's transactions until that server's next one).
+ * Undefined when a domain's lowest is its first transaction, or `gtids` are
+ * not all MariaDB GTIDs.
  *
  * The server sends every other domain from the start of the log it picks,
  * and everything once the start is reached, so nothing after the first of
@@ -74,15 +74,32 @@ export async function startForTransactions(
  * not find it and reads again from the log's start (readFromTransactions).
  */
 function positionBefore(gtids: Iterable<string>, gtidList: string): string | undefined {
-  const first = lowestOfStream(gtids);
-  if (first === undefined || first.mysql || typeof first.sequence !== 'number' || first.sequence < 2)
-    return undefined;
+  const lowest = lowestPerDomain(gtids);
+  if (lowest === undefined) return undefined;
   // The list's last entry of each domain is where it leaves that domain; GTID_LIST order is kept.
   const domains = new Map<string, string>();
   for (const entry of gtidList.replace(/[[\]\s]/g, '').split(',')) {
     const parts = gtidParts(entry);
     if (parts !== undefined && !parts.mysql) domains.set(parts.stream, entry);
   }
-  domains.set(first.stream, `${first.prefix}${first.sequence - 1}`);
+  for (const first of lowest.values()) {
+    if (typeof first.sequence !== 'number' || first.sequence < 2) return undefined;
+    domains.set(first.stream, `${first.prefix}${first.sequence - 1}`);
+  }
   return [...domains.values()].join(',');
+}
+
+/** The lowest GTID of each MariaDB domain among `gtids`; undefined when one is not a MariaDB GTID. */
+function lowestPerDomain(gtids: Iterable<string>): Map<string, GtidParts> | undefined {
+  // One domain (one range, the usual case) is found without taking every GTID apart.
+  const one = lowestOfStream(gtids);
+  if (one !== undefined) return one.mysql ? undefined : new Map([[one.stream, one]]);
+  const lowest = new Map<string, GtidParts>();
+  for (const gtid of gtids) {
+    const parts = gtidParts(gtid);
+    if (parts === undefined || parts.mysql) return undefined;
+    const known = lowest.get(parts.stream);
+    if (known === undefined || parts.sequence < known.sequence) lowest.set(parts.stream, parts);
+  }
+  return lowest.size > 0 ? lowest : undefined;
 }
