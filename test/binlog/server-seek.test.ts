@@ -105,10 +105,10 @@ describe('a MariaDB server', () => {
     const target = resolveTarget(parseDsn(server.dsn));
     const gtids = [bad, laterInDomain1];
     const start = await startForTransactions(target, gtids, { seek: true });
-    const before = (gtid: string) => gtid.replace(/-(\d+)$/, (_, n: string) => `-${Number(n) - 1}`);
+    const justBefore = (gtid: string) => gtid.replace(/-(\d+)$/, (_, n: string) => `-${Number(n) - 1}`);
     expect(start?.kind === 'gtid' ? start.after.split(',').sort() : []).toEqual([
-      before(bad),
-      before(laterInDomain1),
+      justBefore(bad),
+      justBefore(laterInDomain1),
     ]);
     const fromServer = await planUndo({ gtids, binlog: { server: target }, conn, onConflict: 'skip' });
     const fromFiles = await planUndo({
