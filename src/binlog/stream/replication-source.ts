@@ -62,10 +62,10 @@ export interface ReplicationStreamOptions {
   /** Bytes of received events kept for a slow consumer before the socket is paused. Default 16 MiB. */
   readonly bufferBytes?: number;
   /**
-   * For readers of part of the stream: each event is offered as it arrives
-   * (read in place, never kept), in order, and one refused is dropped before
-   * it is copied. The server's fake ROTATEs and heartbeats, which the stream
-   * itself needs, always pass.
+   * For readers of part of the stream: each event is offered as it arrives,
+   * in order, and one refused is dropped: never queued, never counted
+   * against `bufferBytes`. The server's fake ROTATEs and heartbeats, which
+   * the stream itself needs, always pass.
    */
   readonly admit?: EventAdmission;
 }

@@ -42,7 +42,7 @@ export async function openWire(target: ConnectTarget): Promise<WireConnection> {
   };
 }
 
-/** Whether to keep the event at `bytes[start..end)` (in mysql2's buffer: read, never kept); false drops it uncopied. */
+/** Whether to keep the event at `bytes[start..end)` (in mysql2's buffer); false drops it, never queued. */
 export type EventAdmission = (bytes: Buffer, start: number, end: number) => boolean;
 
 /** Limits on what may wait in memory for a slow consumer before the socket is paused. */
@@ -71,9 +71,9 @@ export interface ReceivedEvents {
  * Ends on the server's EOF packet (non-blocking dumps); throws the server's
  * error packet or a lost connection as mysql2 reports them. Pauses the
  * socket while more than `highWaterBytes` wait for the consumer, and resumes
- * when it takes them: at most twice that is held (a batch being worked on,
- * and what arrives meanwhile). Events `admit` refuses are dropped as they
- * arrive, without a copy.
+ * when it takes them: events of at most twice that are held (a batch being
+ * worked on, and what arrives meanwhile), with the rest of the socket reads
+ * they came in. Events `admit` refuses are dropped as they arrive.
  */
 export async function* dumpEventBatches(
   wire: WireConnection,
