@@ -79,3 +79,130 @@ export function crc32(bytes: Uint8Array, start = 0, end = bytes.length, crc = 0)
   while (i < end) c = (t[(c ^ (bytes[i++] as number)) & 0xff] as number) ^ (c >>> 8);
   return ~c >>> 0;
 }
+
+/**
+ * The register every CRC-32 ends in (before its final inversion) over a
+ * message followed by its own checksum, little-endian: an event read with
+ * its trailer always ends in it.
+ */
+const RESIDUE = 0xdebb20e3;
+const INIT = 0xffffffff;
+const POLYNOMIAL = 0xedb88320;
+
+/** a·b modulo the CRC polynomial, bits reflected as CRC registers hold them (x^0 is the top bit). */
+function multiplyModP(a: number, b: number): number {
+  let product = 0;
+  let factor = b;
+  for (let bit = 0x80000000; bit !== 0; bit >>>= 1) {
+    if (a & bit) {
+      product ^= factor;
+      if ((a & (bit - 1)) === 0) break;
+    }
+    factor = factor & 1 ? (factor >>> 1) ^ POLYNOMIAL : factor >>> 1;
+  }
+  return product >>> 0;
+}
+
+/** x^(2^k) modulo the polynomial, k = 0..31. */
+const POWERS = (() => {
+  const powers = new Uint32Array(32);
+  let p = 0x40000000; // x^1
+  for (let k = 0; k < 32; k++) {
+    powers[k] = p;
+    p = multiplyModP(p, p);
+  }
+  return powers;
+})();
+
+/** x^(8n): what feeding n zero bytes multiplies a register by. */
+function zeroBytesFactor(n: number): number {
+  let p = 0x80000000; // x^0
+  for (let k = 3, rest = n; rest > 0; rest >>>= 1, k++) {
+    if (rest & 1) p = multiplyModP(POWERS[k & 31] as number, p);
+  }
+  return p;
+}
+
+/** Lengths below this have their factor (and, once met again, a table) cached. */
+const CACHED_LENGTHS = 1 << 16;
+/** Tables kept at most (4 KiB each); lengths beyond take the bitwise product. */
+const MAX_TABLES = 512;
+const factors = new Uint32Array(CACHED_LENGTHS);
+const seen = new Uint8Array(CACHED_LENGTHS);
+let shiftTables = new Map<number, Uint32Array>();
+
+/**
+ * What feeding `n` zero bytes does to a register: multiplying it by x^(8n),
+ * through four byte-indexed tables for a length met before (events of one
+ * kind mostly share a few lengths), else bitwise.
+ */
+function shiftRegister(register: number, n: number): number {
+  if (n >= CACHED_LENGTHS) return multiplyModP(zeroBytesFactor(n), register);
+  const table = shiftTables.get(n);
+  if (table !== undefined) {
+    return (
+      (table[register & 0xff] as number) ^
+      (table[256 + ((register >>> 8) & 0xff)] as number) ^
+      (table[512 + ((register >>> 16) & 0xff)] as number) ^
+      (table[768 + (register >>> 24)] as number)
+    );
+  }
+  if (seen[n] === 0) {
+    factors[n] = zeroBytesFactor(n);
+    seen[n] = 1;
+    return multiplyModP(factors[n] as number, register);
+  }
+  if (shiftTables.size >= MAX_TABLES) shiftTables = new Map();
+  shiftTables.set(n, shiftTable(factors[n] as number));
+  return shiftRegister(register, n);
+}
+
+/** Multiplying by `factor`, byte by byte of the register: the product is linear in it. */
+function shiftTable(factor: number): Uint32Array {
+  const table = new Uint32Array(1024);
+  for (let byte = 0; byte < 4; byte++) {
+    const row = byte * 256;
+    for (let bit = 0; bit < 8; bit++) table[row + (1 << bit)] = multiplyModP(factor, 2 ** (8 * byte + bit));
+    for (let value = 3; value < 256; value++) {
+      const low = value & -value;
+      if (value !== low)
+        table[row + value] = (table[row + low] as number) ^ (table[row + (value ^ low)] as number);
+    }
+  }
+  return table;
+}
+
+/**
+ * Whether every event of a run holds its CRC32 trailer, from one CRC of the
+ * whole run instead of one per event. `bytes[start..end)` holds whole events
+ * with `gap` bytes of other data (a packet's framing) between them.
+ *
+ * A CRC over an event that includes its trailer ends in RESIDUE whatever the
+ * event, so the register after each event follows from the one before and
+ * the event's length alone (the register is linear in what it starts from).
+ * The register zlib ends in over the whole run must then be the one
+ * predicted. A damaged event changes it (a difference carried through later
+ * bytes never vanishes), so the run holds only if each of its events does,
+ * bar two damaged events whose differences cancel: one chance in 2^32, the
+ * odds any CRC32 leaves. False also for a run that is not whole events
+ * (then checked event by event, which names what is wrong); undefined when
+ * this Node has no zlib CRC (before 20.15).
+ */
+export function eventsHoldChecksums(bytes: Buffer, start: number, end: number, gap = 0): boolean | undefined {
+  if (native === undefined) return undefined;
+  const t = TABLES;
+  let register = INIT;
+  let at = start;
+  let last = start;
+  while (at < end) {
+    for (let i = last; i < at; i++)
+      register = (t[(register ^ (bytes[i] as number)) & 0xff] as number) ^ (register >>> 8);
+    if (at + 13 > end) return false;
+    const length = bytes.readUInt32LE(at + 9);
+    if (length < 23 || at + length > end) return false;
+    register = (shiftRegister((register ^ INIT) >>> 0, length) ^ RESIDUE) >>> 0;
+    last = at + length;
+    at = last + gap;
+  }
+  return native(bytes.subarray(start, last)) >>> 0 === ~register >>> 0;
+}

@@ -7,7 +7,7 @@
 import { isSalvageError, SalvageError } from '../errors.js';
 import type { TableShape } from '../mysql/index.js';
 import { ByteReader, sameBytes } from './byte-reader.js';
-import { crc32 } from './crc32.js';
+import { crc32, eventsHoldChecksums } from './crc32.js';
 import { EventFlag, EventType, eventTypeName } from './event-types.js';
 import { type BinlogFormat, DEFAULT_FORMAT } from './events/format-description.js';
 import { decodeEventHeader, EVENT_HEADER_LENGTH } from './events/header.js';
@@ -108,10 +108,13 @@ export async function* decodeEventChunks(
     let position = chunk.position;
     let decoded: BinlogEvent[] = [];
     let failure: unknown;
+    // One CRC over the chunk checks every event in it; a chunk that fails is checked event by event,
+    // which names the damaged event (so does a chunk that begins a file: its format is not known yet).
+    const checked = decode.checksHere() && eventsHoldChecksums(buffer, chunk.start, chunk.end, gap) === true;
     try {
       for (let at = chunk.start; at < chunk.end; ) {
         const length = buffer.readUInt32LE(at + 9);
-        decode(buffer, at, at + length, file, position, decoded);
+        decode(buffer, at, at + length, file, position, decoded, checked);
         at += length + gap;
         position += length;
         if (decoded.length >= CHUNK_BATCH_EVENTS) {
@@ -138,18 +141,25 @@ export function eventDecoder(options: EventStreamOptions): (raw: RawEvent, out: 
   return (raw, out) => decode(raw.bytes, 0, raw.bytes.length, raw.file, raw.position, out);
 }
 
-/**
- * The decoder of eventDecoder for events read in place: `bytes[start..end)`
- * is one whole event at `position` of `file` (an EventChunk's events).
- */
-export type PositionalDecoder = (
+type DecodeInPlace = (
   bytes: Buffer,
   start: number,
   end: number,
   file: string,
   position: number,
   out: BinlogEvent[],
+  /** The caller verified the event's checksum already (eventsHoldChecksums). */
+  checked?: boolean,
 ) => void;
+
+/**
+ * The decoder of eventDecoder for events read in place: `bytes[start..end)`
+ * is one whole event at `position` of `file` (an EventChunk's events).
+ */
+export type PositionalDecoder = DecodeInPlace & {
+  /** Whether the next event's checksum would be verified: verification is on and the format in force has checksums. */
+  readonly checksHere: () => boolean;
+};
 
 /**
  * The TABLE_MAPs bound since the last statement ended (STMT_END), by table
@@ -342,7 +352,7 @@ export function eventDecoderAt(options: EventStreamOptions): PositionalDecoder {
     return event;
   };
 
-  return (bytes, start, end, file, position, out) => {
+  const decode: DecodeInPlace = (bytes, start, end, file, position, out, checked = false) => {
     if (file !== currentFile) {
       currentFile = file;
       tables.clear();
@@ -355,15 +365,16 @@ export function eventDecoderAt(options: EventStreamOptions): PositionalDecoder {
     const type = bytes[start + 4] as number;
     const isFde = type === EventType.FORMAT_DESCRIPTION;
     // Events skipped here (most of a range) cost no location object unless their checksum is checked.
+    const verifying = verify && !checked;
     if (ignore[type] === 1 && !isFde) {
-      if (verify && format.checksum) verifyChecksum(bytes, start, end, false, { file, position });
+      if (verifying && format.checksum) verifyChecksum(bytes, start, end, false, { file, position });
       return;
     }
     const quietly = quiet[type] === 1;
     if (quietly && type === EventType.TABLE_MAP) {
       const known = knownTableMap(bytes, start, end);
       if (known !== undefined) {
-        if (verify && format.checksum) verifyChecksum(bytes, start, end, false, { file, position });
+        if (verifying && format.checksum) verifyChecksum(bytes, start, end, false, { file, position });
         tables.set(known.tableId, completeTable(known, file, position));
         return;
       }
@@ -373,8 +384,8 @@ export function eventDecoderAt(options: EventStreamOptions): PositionalDecoder {
       type === EventType.TABLE_MAP
         ? decodeTableMapOnce(bytes, start, end, where)
         : decodeEvent(bytes, start, end, format, format.checksum && !isFde, where);
-    const checked = event.kind === 'format-description' ? event.checksumAlgorithm === 1 : format.checksum;
-    if (verify && checked) verifyChecksum(bytes, start, end, isFde, where);
+    const hasChecksum = event.kind === 'format-description' ? event.checksumAlgorithm === 1 : format.checksum;
+    if (verifying && hasChecksum) verifyChecksum(bytes, start, end, isFde, where);
     const admitted = admit(event);
     if (!quietly) out.push(admitted);
     if (event.kind === 'rows' && event.flags & RowsEventFlag.STMT_END) tables.clear();
@@ -412,6 +423,7 @@ export function eventDecoderAt(options: EventStreamOptions): PositionalDecoder {
       }
     }
   };
+  return Object.assign(decode, { checksHere: () => verify && format.checksum });
 }
 
 /**

@@ -3,28 +3,16 @@
  * server) as decoded events, transactions and row changes, all streamed.
  */
 
-import { stat } from 'node:fs/promises';
 import { isSalvageError } from '../errors.js';
 import type { ConnectTarget } from '../mysql/index.js';
-import { verifyChecksumsAside } from './checksums.js';
-import {
-  decodeEventBatches,
-  decodeEventChunks,
-  decodeEvents,
-  type EventStreamOptions,
-} from './event-stream.js';
+import { decodeEventChunks, type EventStreamOptions } from './event-stream.js';
 import type { BinlogEvent } from './events/index.js';
 import type { GtidSelection } from './gtid-list.js';
 import type { EventChunk } from './sources/files.js';
-import {
-  type FileSelection,
-  readBinlogFileChunks,
-  readBinlogFilesBatches,
-  resolveBinlogFiles,
-} from './sources/files.js';
+import { type FileSelection, readBinlogFileChunks, resolveBinlogFiles } from './sources/files.js';
 import { findTransactionStart, transactionGate } from './sources/transaction-start.js';
 import { startForTransactions } from './stream/first-log.js';
-import { openReplicationChunks, openReplicationStream, type ReplicationStart } from './stream/index.js';
+import { openReplicationChunks, type ReplicationStart } from './stream/index.js';
 
 export { allSet, Bitmap, ByteReader, sameBytes } from './byte-reader.js';
 export { crc32 } from './crc32.js';
@@ -122,12 +110,6 @@ export function readBinlog(
   input: BinlogInput,
   options: EventStreamOptions = {},
 ): AsyncGenerator<BinlogEvent> {
-  if ('server' in input) {
-    return decodeEvents(
-      openReplicationStream({ server: input.server, start: input.start, until: input.until }),
-      options,
-    );
-  }
   return eachOf(readBinlogBatches(input, options));
 }
 
@@ -144,7 +126,11 @@ export function readBinlogBatches(
     const chunks = openReplicationChunks({ server: input.server, start: input.start, until: input.until });
     return decodeEventChunks(eachOf(chunks), options);
   }
-  return decodeEventBatches(readBinlogFilesBatches(input, { onNotice: options.onNotice }), options);
+  return decodeEventChunks(chunksOf(input, options), options);
+}
+
+async function* chunksOf(input: FileSelection, options: EventStreamOptions): AsyncGenerator<EventChunk> {
+  yield* chunksFrom(await resolveBinlogFiles(input), undefined, options);
 }
 
 async function* eachOf<T>(batches: AsyncIterable<readonly T[]>): AsyncGenerator<T> {
@@ -173,9 +159,6 @@ export interface FromOptions extends EventStreamOptions {
  * a server, the dump starts where `input` says, else at the newest log none
  * of them was logged before, and what precedes the first of them is dropped
  * as it arrives, undecoded and uncopied (FORMAT_DESCRIPTIONs aside).
- * From files the checksums of a range of 32 MiB or more are verified on a
- * second thread: a damaged event fails the stream at its end (or at the next
- * batch once found), so callers must act only on a stream read to its end.
  */
 export async function* readBinlogFrom(
   input: BinlogInput,
@@ -196,25 +179,7 @@ export async function* readBinlogFrom(
   const files = await resolveBinlogFiles(input);
   const start = await findTransactionStart(files, gtids, { seek: options.seek === true });
   if (start === undefined) return;
-  const range = files.slice(start.fileIndex);
-  const aside =
-    options.verify === false || (await rangeBytes(range, start.position)) < ASIDE_FROM_BYTES
-      ? undefined
-      : verifyChecksumsAside({ files: range, from: start.position });
-  let failure: unknown;
-  aside?.done.catch((error: unknown) => {
-    failure = error;
-  });
-  try {
-    const decoding = { ...options, verify: aside === undefined && options.verify !== false };
-    for await (const batch of decodeEventChunks(chunksFrom(range, start.position, options), decoding)) {
-      if (failure !== undefined) throw failure;
-      yield batch;
-    }
-    await aside?.done;
-  } finally {
-    await aside?.stop();
-  }
+  yield* decodeEventChunks(chunksFrom(files.slice(start.fileIndex), start.position, options), options);
 }
 
 /**
@@ -240,22 +205,9 @@ export async function readFromTransactions<T>(
   }
 }
 
-/**
- * Below this many bytes, checksums are verified inline: starting the worker
- * costs about 0.1 s, verifying 32 MiB on this thread about 0.05 s.
- */
-const ASIDE_FROM_BYTES = 32 * 2 ** 20;
-
-/** The bytes of `files` from `from` in the first to the end of the last. */
-async function rangeBytes(files: readonly string[], from: number): Promise<number> {
-  let bytes = -from;
-  for (const file of files) bytes += (await stat(file)).size;
-  return bytes;
-}
-
 async function* chunksFrom(
   files: readonly string[],
-  from: number,
+  from: number | undefined,
   options: EventStreamOptions,
 ): AsyncGenerator<EventChunk> {
   for (const [index, file] of files.entries()) {

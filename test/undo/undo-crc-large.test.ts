@@ -1,8 +1,8 @@
 /**
- * A range of 32 MiB or more has its checksums verified on the command's
- * second thread while the first decodes: a damaged event the undo never
- * decodes still fails the command with the event named, and nothing is
- * written. (Smaller ranges are verified inline: undo-start.test.ts.)
+ * A range of 40 MiB, its checksums verified by one CRC per read of the file
+ * (eventsHoldChecksums): a damaged event the undo never decodes still fails
+ * the command with the event named, and nothing is written. (A small range:
+ * undo-start.test.ts.)
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -29,7 +29,7 @@ beforeAll(async () => {
 }, 120_000);
 
 describe('checksums of a large range', () => {
-  it('are verified on the second thread: a damaged annotation fails the undo, with the event named', async () => {
+  it('are verified whole: a damaged annotation fails the undo, with the event named', async () => {
     const log = join(server.dir, 'binlog', 'binlog.000001');
     const start = await findTransactionStart([log], new Set([bad]));
     expect(start).toBeDefined();
