@@ -7,7 +7,7 @@
 import type { RowImage } from '../binlog/types.js';
 import type { BadChange, ChangedRow, ColumnFacts, TableFacts } from '../impact/index.js';
 import { sameValue } from '../impact/index.js';
-import { exactMatch, keyMatch, quotedName, valueLiteral } from './literal.js';
+import { type ColumnLiterals, columnLiterals, quotedName } from './literal.js';
 
 /** One compensating statement and what it expects and leaves. */
 export interface UndoStatement {
@@ -88,15 +88,31 @@ export function invert(change: ChangedRow): ChangedRow {
   return { kind: 'update', table: change.table, before: change.after, after: change.before };
 }
 
-/** A table's columns that statements write (generated ones are computed), and their quoted list. */
-const writtenColumns = new WeakMap<TableFacts, { columns: readonly ColumnFacts[]; list: string }>();
+/** What statements of one table are written from, worked out once per table. */
+interface TableWriting {
+  readonly name: string;
+  /** The columns statements write (generated ones are computed), and their quoted list. */
+  readonly columns: readonly ColumnFacts[];
+  readonly list: string;
+  /** Per column index: its quoted name, and its literals. */
+  readonly names: readonly string[];
+  readonly literals: readonly ColumnLiterals[];
+}
 
-function written(table: TableFacts): { columns: readonly ColumnFacts[]; list: string } {
-  let found = writtenColumns.get(table);
+const writings = new WeakMap<TableFacts, TableWriting>();
+
+function written(table: TableFacts): TableWriting {
+  let found = writings.get(table);
   if (found === undefined) {
     const columns = table.columns.filter((c) => !c.generated);
-    found = { columns, list: columns.map(quotedName).join(', ') };
-    writtenColumns.set(table, found);
+    found = {
+      name: quotedName(table),
+      columns,
+      list: columns.map(quotedName).join(', '),
+      names: table.columns.map(quotedName),
+      literals: table.columns.map((c) => columnLiterals(table, c)),
+    };
+    writings.set(table, found);
   }
   return found;
 }
@@ -113,15 +129,15 @@ export function writeChange(
 ): string | undefined {
   // One join at the end: the statement is one flat string, not a tree of pieces kept until the script is written.
   const sql: string[] = [];
-  const name = quotedName(table);
+  const writing = written(table);
+  const { name, literals } = writing;
   if (change.kind === 'insert') {
     const after = change.after ?? [];
-    const { columns, list } = written(table);
     // Forcing over a row that came back since means replacing it.
     sql.push(mode === 'forced' && table.address.kind !== 'row' ? 'REPLACE' : 'INSERT', ' INTO ', name);
-    sql.push(' (', list, ') VALUES (');
-    for (const [i, c] of columns.entries())
-      sql.push(i === 0 ? '' : ', ', valueLiteral(table, c, after[c.index]));
+    sql.push(' (', writing.list, ') VALUES (');
+    for (const [i, c] of writing.columns.entries())
+      sql.push(i === 0 ? '' : ', ', (literals[c.index] as ColumnLiterals).value(after[c.index]));
     sql.push(');');
     return sql.join('');
   }
@@ -131,7 +147,8 @@ export function writeChange(
     const columns = set ?? changedColumns(table, change);
     if (columns.length === 0) return undefined;
     for (const [i, c] of columns.entries()) {
-      sql.push(i === 0 ? '' : ', ', quotedName(c), ' = ', valueLiteral(table, c, after[c.index]));
+      const literal = (literals[c.index] as ColumnLiterals).value(after[c.index]);
+      sql.push(i === 0 ? '' : ', ', writing.names[c.index] as string, ' = ', literal);
     }
   } else {
     sql.push('DELETE FROM ', name);
@@ -157,14 +174,15 @@ function conditionParts(table: TableFacts, image: RowImage, mode: GuardMode, out
     out.push(out.length === first ? '' : ' AND ', part);
   };
   const keyed = table.address.kind !== 'row';
+  const { columns, literals } = written(table);
   if (table.address.kind !== 'row') {
     for (const index of table.address.columns) {
-      const column = table.columns[index];
-      if (column) and(keyMatch(table, column, image[index]));
+      const literal = literals[index];
+      if (literal) and(literal.key(image[index]));
     }
   }
   if (mode === 'guarded' || !keyed) {
-    for (const column of written(table).columns) and(exactMatch(table, column, image[column.index]));
+    for (const column of columns) and((literals[column.index] as ColumnLiterals).exact(image[column.index]));
   }
   return out;
 }

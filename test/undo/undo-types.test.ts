@@ -29,11 +29,11 @@ CREATE TABLE app.bits (id INT PRIMARY KEY, b1 BIT(1), b10 BIT(10), b64 BIT(64));
 INSERT INTO app.bits VALUES (1, b'1', b'1000000001', b'1111111111111111111111111111111111111111111111111111111111111111'),
   (2, b'0', b'0', b'0'), (3, NULL, b'101', b'1');
 CREATE TABLE app.bins (id INT PRIMARY KEY, bn BINARY(8), vb VARBINARY(32), bl BLOB);
-INSERT INTO app.bins VALUES (1, X'0001', X'00ff00', X'deadbeef00'), (2, X'ffffffffffffffff', X'', ''),
+INSERT INTO app.bins VALUES (1, X'0001', X'00ff00', X'deadbeef00'), (2, X'ffffffffffffffff', X'612762', ''),
   (3, NULL, X'5c27225c', REPEAT(X'00', 1000));
 CREATE TABLE app.texts (id INT PRIMARY KEY, u VARCHAR(100) CHARACTER SET utf8mb4, l VARCHAR(100) CHARACTER SET latin1,
   c CHAR(10), t TEXT, e ENUM('a','b','c'), s SET('x','y','z'));
-INSERT INTO app.texts VALUES (1, 'héllo 🌍 中文', 'café ß', 'pad', 'it''s a "quote" \\\\ back\\nline', 'b', 'x,z'),
+INSERT INTO app.texts VALUES (1, 'héllo 🌍 中文', 'café ''ß', 'pad', 'it''s a "quote" \\\\ back\\nline', 'b', 'x,z'),
   (2, '', '', '', '', 'a', ''), (3, NULL, 'Ünïcødé', NULL, NULL, NULL, NULL);
 CREATE TABLE app.docs (id INT PRIMARY KEY, j JSON);
 INSERT INTO app.docs VALUES (1, '{"a": [1, 2.5, "x"], "b": null}'), (2, '[]'), (3, NULL);
