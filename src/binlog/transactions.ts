@@ -200,7 +200,7 @@ function leadingKeyword(text: string): string {
 
 /** A reader over the row images of a rows event, naming its place in errors. */
 export function rowsReader(event: RowsEvent): ByteReader {
-  return new ByteReader(event.rows, 0, event.rows.length, {
+  return new ByteReader(event.rowBytes, event.rowsStart, event.rowsEnd, {
     file: event.header.file,
     position: event.header.position,
   });

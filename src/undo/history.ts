@@ -300,7 +300,8 @@ function recordBadRows(
   images: ImageStore,
 ): number {
   const r = rowsReader(event);
-  const rows = event.rows;
+  // The reader's positions, and so the spans, are offsets in the event's read buffer.
+  const rows = event.rowBytes;
   const map = event.table as TableMapDetails;
   const columns = map.columns;
   const present = event.present;
@@ -380,11 +381,11 @@ function recordLaterRows(event: RowsEvent, table: TableState, gtid: string): voi
   while (r.remaining > 0) {
     if (event.op !== 'insert') {
       skipImage(r, map.columns, present, count, table.before);
-      note(rowKeyOf(event.rows, table.before, table));
+      note(rowKeyOf(event.rowBytes, table.before, table));
     }
     if (event.op !== 'delete') {
       skipImage(r, map.columns, shown, shownCount, table.after);
-      note(rowKeyOf(event.rows, table.after, table));
+      note(rowKeyOf(event.rowBytes, table.after, table));
     }
   }
 }

@@ -39,8 +39,50 @@ export interface RowsEvent {
    * source's read buffer: decode it (`rowsOf`) before the next event is read.
    */
   readonly rows: Buffer;
+  /**
+   * The same bytes as `rows`, as `rowBytes[rowsStart..rowsEnd)`: where the
+   * readers that step through them in place find them (no Buffer per event).
+   */
+  readonly rowBytes: Buffer;
+  readonly rowsStart: number;
+  readonly rowsEnd: number;
   /** The table the id maps to; set by the event stream from the preceding TABLE_MAP. */
   table?: TableMapDetails;
+}
+
+/**
+ * A decoded rows event. A class: its `rows` view is made on first use, and
+ * most readers never ask for it (a range's rows events are hundreds of
+ * thousands, read in place).
+ */
+class DecodedRowsEvent implements RowsEvent {
+  readonly kind = 'rows';
+  table?: TableMapDetails = undefined;
+  #rows: Buffer | undefined = undefined;
+
+  constructor(
+    readonly header: EventHeader,
+    readonly op: RowOperation,
+    readonly partial: boolean,
+    readonly tableId: number,
+    readonly flags: number,
+    readonly extraData: Buffer | undefined,
+    readonly columnCount: number,
+    readonly present: Bitmap,
+    readonly presentAfter: Bitmap | undefined,
+    readonly rowBytes: Buffer,
+    readonly rowsStart: number,
+    readonly rowsEnd: number,
+  ) {}
+
+  get rows(): Buffer {
+    this.#rows ??= Buffer.from(
+      this.rowBytes.buffer,
+      this.rowBytes.byteOffset + this.rowsStart,
+      this.rowsEnd - this.rowsStart,
+    );
+    return this.#rows;
+  }
 }
 
 export function decodeRowsEvent(r: ByteReader, header: EventHeader, format: BinlogFormat): RowsEvent {
@@ -59,31 +101,35 @@ export function decodeRowsEvent(r: ByteReader, header: EventHeader, format: Binl
   const present = r.presence(columnCount);
   const isUpdate = shape.op === 'update' || shape.op === 'partial-update';
   const presentAfter = isUpdate ? r.presence(columnCount) : undefined;
-  const rows = shape.compressed ? inflateMariadbBlock(r) : r.rest();
+  const inflated = shape.compressed ? inflateMariadbBlock(r) : undefined;
+  const rowBytes = inflated ?? r.buffer;
+  const rowsStart = inflated === undefined ? r.pos : 0;
+  const rowsEnd = inflated === undefined ? r.end : inflated.length;
+  r.pos = r.end;
   // An image with no columns takes no bytes: row data after it could never be consumed.
   if (
-    rows.length > 0 &&
+    rowsEnd > rowsStart &&
     (present.count() === 0 || (presentAfter !== undefined && presentAfter.count() === 0))
   ) {
     throw r.corrupt('rows event has row data but no columns in its image');
   }
-  return {
-    kind: 'rows',
+  return new DecodedRowsEvent(
     header,
-    op: shape.op === 'partial-update' ? 'update' : shape.op,
-    partial: shape.op === 'partial-update',
+    shape.op === 'partial-update' ? 'update' : shape.op,
+    shape.op === 'partial-update',
     tableId,
     flags,
     extraData,
     columnCount,
     present,
     presentAfter,
-    rows,
-    table: undefined,
-  };
+    rowBytes,
+    rowsStart,
+    rowsEnd,
+  );
 }
 
 /** A reader over a rows event's row images, carrying the event's location for errors. */
 export function rowsReader(event: RowsEvent, context: ByteReader['context']): ByteReader {
-  return new ByteReader(event.rows, 0, event.rows.length, context);
+  return new ByteReader(event.rowBytes, event.rowsStart, event.rowsEnd, context);
 }
