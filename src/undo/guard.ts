@@ -68,7 +68,8 @@ export async function rowsHold(conn: Connection, firsts: readonly RowCheck[]): P
 /** The indexes of `items` per table, in order: what one query of a table can cover. */
 export function indexesByTable(items: readonly { readonly table: TableFacts }[]): Map<TableFacts, number[]> {
   const byTable = new Map<TableFacts, number[]>();
-  for (const [index, { table }] of items.entries()) {
+  for (let index = 0; index < items.length; index++) {
+    const { table } = items[index] as { readonly table: TableFacts };
     const list = byTable.get(table);
     if (list === undefined) byTable.set(table, [index]);
     else list.push(index);

@@ -313,10 +313,11 @@ function guardCheck(first: UndoStatement): RowCheck {
  */
 async function writeStatements(chains: readonly RowUndo[]): Promise<void> {
   let written = 0;
-  for (const chain of chains) {
-    for (const statement of chain.statements) {
+  for (let c = 0; c < chains.length; c++) {
+    const statements = (chains[c] as RowUndo).statements;
+    for (let s = 0; s < statements.length; s++) {
       // Reading a statement's SQL writes it (compensate defers it to the first read).
-      if (statement.sql.length === 0) continue;
+      if ((statements[s] as UndoStatement).sql.length === 0) continue;
       if (++written % 512 === 0) await new Promise((resume) => setImmediate(resume));
     }
   }
@@ -350,7 +351,8 @@ async function checkChains(
   );
   const checks = keyed.map((c) => guardCheck(c.statements[0] as UndoStatement));
   const unchanged = await rowsHold(conn, checks);
-  for (const [index, chain] of keyed.entries()) {
+  for (let index = 0; index < keyed.length; index++) {
+    const chain = keyed[index] as RowUndo;
     const first = chain.statements[0] as UndoStatement;
     const check = checks[index] as RowCheck;
     if (unchanged[index] && !interleaved.has(chain)) continue;
