@@ -1,6 +1,7 @@
 /**
  * Counting rows by skipping values must consume exactly the bytes the value
- * decoders consume, on every rows event of every fixture (payloads included).
+ * decoders consume, on every rows event of every fixture (payloads included),
+ * and a rows event's images read in place are the bytes of its `rows` view.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ import {
   decodeRowImage,
   decodeRows,
   readBinlog,
+  rowsOf,
   type TableMapDetails,
 } from '../../src/binlog/index.js';
 import { countRows, skipValue } from '../../src/binlog/row-count.js';
@@ -36,6 +38,9 @@ test('skipping and decoding agree on every rows event of every fixture', async (
         if (e.kind !== 'rows') continue;
         const table = e.table as TableMapDetails;
         const reader = () => new ByteReader(e.rows, 0, e.rows.length);
+        // The view made on first use holds the bytes readers step through in place, and decodes the same.
+        expect(e.rows.equals(e.rowBytes.subarray(e.rowsStart, e.rowsEnd))).toBe(true);
+        expect(rowsOf(e), `${file}:${e.header.position}`).toEqual(decodeRows(reader(), table, e));
         expect(countRows(reader(), table, e), `${file}:${e.header.position}`).toBe(
           decodeRows(reader(), table, e).length,
         );
