@@ -19,6 +19,23 @@ async function serverFile(name: string): Promise<Buffer> {
   return readFile(join(server.dir, 'binlog', name));
 }
 
+/**
+ * FLUSH BINARY LOGS, then wait for the new file's own Binlog_checkpoint: the
+ * server writes it a moment later (once the older file's transactions are
+ * durable), and an archive run in between would find one event more.
+ */
+async function flushBinaryLogs(): Promise<void> {
+  await sql(server, 'FLUSH BINARY LOGS');
+  const [status] = await sql<{ File: string }>(server, 'SHOW MASTER STATUS');
+  const file = String(status?.File);
+  for (let tries = 0; tries < 200; tries++) {
+    const events = await sql<{ Event_type: string; Info: string }>(server, `SHOW BINLOG EVENTS IN '${file}'`);
+    if (events.some((e) => e.Event_type === 'Binlog_checkpoint' && e.Info === file)) return;
+    await new Promise((resume) => setTimeout(resume, 50));
+  }
+  throw new Error(`the server wrote no checkpoint of ${file} within 10 s`);
+}
+
 async function write(from: number, count: number): Promise<void> {
   for (let i = from; i < from + count; i++) {
     await sql(server, `INSERT INTO app.t VALUES (${i}, REPEAT('x', 200))`);
@@ -39,7 +56,7 @@ afterAll(async () => {
 describe('binlog archive', () => {
   it('stores closed files byte-identical with their GTIDs and SHA-256, and the current file as whole transactions', async () => {
     await write(1, 20);
-    await sql(server, 'FLUSH BINARY LOGS');
+    await flushBinaryLogs();
     await write(21, 10);
     const result = await archiveBinlogs({ source: sandboxTarget(server), repo: repoUrl });
     expect(result.resumedFrom).toBeUndefined();
@@ -73,7 +90,7 @@ describe('binlog archive', () => {
     const partial = await findPartialFile(repo, interrupted.prefix);
     expect(partial?.end).toBeLessThan((await serverFile('binlog.000002')).length);
 
-    await sql(server, 'FLUSH BINARY LOGS');
+    await flushBinaryLogs();
     const resumed = await archiveBinlogs({ source: sandboxTarget(server), repo: repoUrl });
     expect(resumed.resumedFrom).toEqual({ file: 'binlog.000002', position: partial?.end });
     expect(resumed.completed.map((f) => f.file)).toEqual(['binlog.000002']);
