@@ -4,10 +4,10 @@
  * table. Streams: a transaction is yielded as soon as its commit is read and
  * keeps no row data.
  */
-import { ByteReader } from './byte-reader.js';
+import type { ByteReader } from './byte-reader.js';
 import type { BinlogEvent } from './events/index.js';
 import type { QueryEvent } from './events/query.js';
-import type { RowsEvent } from './events/rows-event.js';
+import { rowsReader as imagesReader, type RowsEvent } from './events/rows-event.js';
 import { countRows } from './row-count.js';
 import { decodeRows, type RowImages } from './rows.js';
 import type { RowImage, RowOperation, TableMapDetails } from './types.js';
@@ -200,10 +200,7 @@ function leadingKeyword(text: string): string {
 
 /** A reader over the row images of a rows event, naming its place in errors. */
 export function rowsReader(event: RowsEvent): ByteReader {
-  return new ByteReader(event.rowBytes, event.rowsStart, event.rowsEnd, {
-    file: event.header.file,
-    position: event.header.position,
-  });
+  return imagesReader(event, { file: event.header.file, position: event.header.position });
 }
 
 /** How many rows (before/after pairs for updates) a rows event bound to its table map holds, without decoding values. */
