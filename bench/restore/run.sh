@@ -13,4 +13,5 @@ done
 # A private build: edits elsewhere in the checkout must not rebuild anything during a timed run.
 node node_modules/typescript/bin/tsc -p bench/restore/tsconfig.json >/dev/null || true
 cp package.json bench/data/restore-build/package.json  # src/version.ts reads it beside src/
+node scripts/bundle.mjs bench/data/restore-build/src/cli/main.js bench/data/restore-build/bundle
 exec node bench/data/restore-build/bench/restore/run.js "$@"

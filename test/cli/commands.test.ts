@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { commandGroupsFor } from '../../src/cli/commands/index.js';
 import { runSalvage } from '../support/cli.js';
@@ -30,5 +32,31 @@ describe('the command groups a command line loads', () => {
     const help = await runSalvage(['--help']);
     expect(help.code).toBe(0);
     for (const command of ['undo', 'restore', 'verify', 'binlog']) expect(help.stdout).toContain(command);
+  });
+
+  it('runs the bundle: no module of dist/cli/ or node_modules/ is loaded on its own', async () => {
+    // A resolve hook that names every file module the process loads.
+    const dir = mkdtempSync(join(tmpdir(), 'salvage-modules-'));
+    try {
+      const hooks = join(dir, 'hooks.mjs');
+      writeFileSync(
+        hooks,
+        "export async function resolve(s, c, next) { const r = await next(s, c); if (r.url.startsWith('file:')) process.stderr.write('loaded ' + r.url + '\\n'); return r; }\n",
+      );
+      const register = join(dir, 'register.mjs');
+      writeFileSync(
+        register,
+        `import { register } from 'node:module'; register(${JSON.stringify(pathToFileURL(hooks).href)});\n`,
+      );
+      const run = await runSalvage(['undo', '--help'], { env: { NODE_OPTIONS: `--import=${register}` } });
+      expect(run.code).toBe(0);
+      const loaded = [...run.stderr.matchAll(/^loaded (.*)$/gm)].map((m) => m[1] as string);
+      const bundle = pathToFileURL(join(ROOT, 'dist', 'bundle')).href;
+      expect(loaded).toContain(`${bundle}/main.js`);
+      const outside = loaded.filter((url) => !url.startsWith(`${bundle}/`) && !url.endsWith('/bin/salvage'));
+      expect(outside).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
