@@ -9,6 +9,7 @@ import type { Value } from '../binlog/types.js';
 import { SalvageError } from '../errors.js';
 import type { ColumnFacts, TableFacts } from '../impact/index.js';
 import { GEOMETRY_DATA_TYPES, quoteIdentifier, quoteTableName } from '../mysql/index.js';
+import { isPlainBinary, type SqlWriter } from './sql-text.js';
 
 const quotedNames = new WeakMap<ColumnFacts | TableFacts, string>();
 
@@ -69,21 +70,21 @@ export function exactMatch(table: TableFacts, column: ColumnFacts, value: Value 
 }
 
 /**
- * valueLiteral, exactMatch and keyMatch for one column, the same text for
- * every value, with what depends only on the column worked out once: an
- * undo writes them hundreds of thousands of times, and most of its values
- * are integers and text kept as bytes.
+ * valueLiteral, exactMatch and keyMatch for one column, written into a
+ * statement (the same text for every value), with what depends only on the
+ * column worked out once: an undo writes them hundreds of thousands of
+ * times, and most of its values are integers and text kept as bytes.
  */
 export interface ColumnLiterals {
-  readonly value: (value: Value | undefined) => string;
-  readonly exact: (value: Value | undefined) => string;
-  readonly key: (value: Value | undefined) => string;
+  readonly value: (out: SqlWriter, value: Value | undefined) => void;
+  readonly exact: (out: SqlWriter, value: Value | undefined) => void;
+  readonly key: (out: SqlWriter, value: Value | undefined) => void;
 }
 
 export function columnLiterals(table: TableFacts, column: ColumnFacts): ColumnLiterals {
-  const value = (v: Value | undefined): string => valueLiteral(table, column, v);
-  const exact = (v: Value | undefined): string => exactMatch(table, column, v);
-  const key = (v: Value | undefined): string => keyMatch(table, column, v);
+  const value = (out: SqlWriter, v: Value | undefined): void => out.text(valueLiteral(table, column, v));
+  const exact = (out: SqlWriter, v: Value | undefined): void => out.text(exactMatch(table, column, v));
+  const key = (out: SqlWriter, v: Value | undefined): void => out.text(keyMatch(table, column, v));
   const name = quotedName(column);
   const type = column.dataType;
   const special = type === 'json' || type === 'bit' || GEOMETRY_DATA_TYPES.has(type);
@@ -91,9 +92,17 @@ export function columnLiterals(table: TableFacts, column: ColumnFacts): ColumnLi
     const cast = `CAST(${name} AS BINARY) <=> `;
     const equals = `${name} = `;
     return {
-      value: (v) => (v instanceof Uint8Array ? bytesLiteral(v) : value(v)),
-      exact: (v) => (v instanceof Uint8Array ? cast + bytesLiteral(v) : exact(v)),
-      key: (v) => (v instanceof Uint8Array ? equals + bytesLiteral(v) : key(v)),
+      value: (out, v) => (v instanceof Uint8Array ? out.binary(v) : value(out, v)),
+      exact: (out, v) => {
+        if (!(v instanceof Uint8Array)) return exact(out, v);
+        out.text(cast);
+        out.binary(v);
+      },
+      key: (out, v) => {
+        if (!(v instanceof Uint8Array)) return key(out, v);
+        out.text(equals);
+        out.binary(v);
+      },
     };
   }
   if (INTEGER_BITS[type] !== undefined) {
@@ -103,9 +112,17 @@ export function columnLiterals(table: TableFacts, column: ColumnFacts): ColumnLi
     const same = `${name} <=> `;
     const equals = `${name} = `;
     return {
-      value: (v) => (plain(v) ? String(v) : value(v)),
-      exact: (v) => (plain(v) ? same + String(v) : exact(v)),
-      key: (v) => (plain(v) ? equals + String(v) : key(v)),
+      value: (out, v) => (plain(v) ? out.number(v) : value(out, v)),
+      exact: (out, v) => {
+        if (!plain(v)) return exact(out, v);
+        out.text(same);
+        out.number(v);
+      },
+      key: (out, v) => {
+        if (!plain(v)) return key(out, v);
+        out.text(equals);
+        out.number(v);
+      },
     };
   }
   return { value, exact, key };
@@ -305,11 +322,8 @@ function textLiteral(text: string): string {
  * of hex, and readable), else X'..'.
  */
 function bytesLiteral(bytes: Uint8Array): string {
-  // Printable ASCII other than quote and backslash, checked on the bytes before any text is made.
-  for (let i = 0; i < bytes.length; i++) {
-    const byte = bytes[i] as number;
-    if (byte < 0x20 || byte > 0x7e || byte === 0x27 || byte === 0x5c) return hex(bytes);
-  }
+  // Checked on the bytes before any text is made.
+  if (!isPlainBinary(bytes)) return hex(bytes);
   const buffer = Buffer.isBuffer(bytes)
     ? bytes
     : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);

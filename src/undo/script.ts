@@ -8,6 +8,7 @@ import { open, rename, rm, writeFile } from 'node:fs/promises';
 import { compactGtids } from '../binlog/index.js';
 import { SESSION_SETUP } from './literal.js';
 import type { UndoPlan } from './plan.js';
+import { type SqlBytes, sqlText } from './sql-text.js';
 import { writeChange } from './statements.js';
 
 export interface ScriptHeader {
@@ -18,11 +19,17 @@ export interface ScriptHeader {
 
 /** The undo script: every statement guarded, one transaction. */
 export function undoScript(plan: UndoPlan, header: ScriptHeader): string {
-  return `${[...undoScriptLines(plan, header)].join('\n')}\n`;
+  const lines = [...undoScriptLines(plan, header)].map((line) =>
+    typeof line === 'string' ? line : sqlText(line),
+  );
+  return `${lines.join('\n')}\n`;
 }
 
-/** The undo script line by line (no newlines), for writing it out without building it whole. */
-export function* undoScriptLines(plan: UndoPlan, header: ScriptHeader): Generator<string> {
+/**
+ * The undo script line by line (no newlines), for writing it out without
+ * building it whole: the statements as the bytes they were written in.
+ */
+export function* undoScriptLines(plan: UndoPlan, header: ScriptHeader): Generator<string | SqlBytes> {
   yield `-- ${header.title}`;
   yield `-- source: ${header.source}`;
   yield `-- transactions: ${compactGtids(plan.transactions.map((t) => t.gtid)).join(', ')}`;
@@ -34,7 +41,7 @@ export function* undoScriptLines(plan: UndoPlan, header: ScriptHeader): Generato
   }
   for (const setup of SESSION_SETUP) yield `${setup};`;
   yield 'START TRANSACTION;';
-  for (const statement of plan.statements) yield statement.sql;
+  for (const statement of plan.statements) yield statement.sqlBytes;
   yield 'COMMIT;';
 }
 
@@ -52,43 +59,63 @@ export function redoScript(plan: UndoPlan, header: ScriptHeader): string {
 }
 
 /** Bytes handed to the file per write: few system calls, no copy of a whole script in memory. */
-const WRITE_CHARS = 1 << 20;
+const WRITE_BYTES = 1 << 20;
+const NEWLINE = 0x0a;
 
 /** Writes a file whole or not at all: text, or lines (each followed by a newline) written in large pieces. */
-export async function writeFileAtomically(path: string, text: string | Iterable<string>): Promise<void> {
+export async function writeFileAtomically(
+  path: string,
+  text: string | Iterable<string | SqlBytes>,
+): Promise<void> {
   const temporary = `${path}.${randomBytes(4).toString('hex')}.tmp`;
   try {
-    if (typeof text === 'string') {
-      await writeFile(temporary, text, { flag: 'wx' });
-    } else {
-      const file = await open(temporary, 'wx');
-      // One piece is written while the next is joined; it must finish before the file closes.
-      let writing: Promise<unknown> = Promise.resolve();
-      try {
-        // Lines joined once per piece: one flat string to encode, not a tree of concatenations.
-        let piece: string[] = [];
-        let length = 0;
-        for (const line of text) {
-          piece.push(line, '\n');
-          length += line.length + 1;
-          if (length >= WRITE_CHARS) {
-            const joined = piece.join('');
-            await writing;
-            writing = file.write(joined);
-            piece = [];
-            length = 0;
-          }
-        }
-        await writing;
-        await file.write(piece.join(''));
-      } finally {
-        await writing.catch(() => undefined);
-        await file.close();
-      }
-    }
+    if (typeof text === 'string') await writeFile(temporary, text, { flag: 'wx' });
+    else await writeLines(temporary, text);
     await rename(temporary, path);
   } catch (error) {
     await rm(temporary, { force: true });
     throw error;
+  }
+}
+
+/**
+ * Lines copied into one buffer while the other is written (a piece must not
+ * change until its write is done); a line larger than a piece is written on
+ * its own.
+ */
+async function writeLines(path: string, lines: Iterable<string | SqlBytes>): Promise<void> {
+  const file = await open(path, 'wx');
+  let writing: Promise<unknown> = Promise.resolve();
+  let piece = Buffer.allocUnsafe(WRITE_BYTES);
+  let spare = Buffer.allocUnsafe(WRITE_BYTES);
+  let used = 0;
+  const flush = async (): Promise<void> => {
+    await writing;
+    writing = file.write(piece, 0, used);
+    [piece, spare] = [spare, piece];
+    used = 0;
+  };
+  try {
+    for (const line of lines) {
+      const bytes = typeof line === 'string' ? Buffer.byteLength(line, 'utf8') : line.end - line.start;
+      if (used + bytes + 1 > piece.length) await flush();
+      if (bytes + 1 > piece.length) {
+        const whole =
+          typeof line === 'string' ? Buffer.from(line, 'utf8') : line.slab.subarray(line.start, line.end);
+        await writing;
+        writing = file.write(Buffer.concat([whole, Buffer.from('\n')]));
+        continue;
+      }
+      used +=
+        typeof line === 'string'
+          ? piece.write(line, used, 'utf8')
+          : line.slab.copy(piece, used, line.start, line.end);
+      piece[used++] = NEWLINE;
+    }
+    await flush();
+    await writing;
+  } finally {
+    await writing.catch(() => undefined);
+    await file.close();
   }
 }

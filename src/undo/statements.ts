@@ -8,6 +8,7 @@ import type { RowImage } from '../binlog/types.js';
 import type { BadChange, ChangedRow, ColumnFacts, TableFacts } from '../impact/index.js';
 import { sameValue } from '../impact/index.js';
 import { type ColumnLiterals, columnLiterals, quotedName } from './literal.js';
+import { type SqlBytes, SqlWriter, sqlText } from './sql-text.js';
 
 /** One compensating statement and what it expects and leaves. */
 export interface UndoStatement {
@@ -19,6 +20,8 @@ export interface UndoStatement {
   readonly change: ChangedRow;
   readonly kind: 'insert' | 'update' | 'delete';
   readonly sql: string;
+  /** The same SQL as UTF-8 bytes, the form the script holds. */
+  readonly sqlBytes: SqlBytes;
   /** The image the row must hold before (the bad after-image); undefined when it must not exist. */
   readonly expect: RowImage | undefined;
   /** The image the row holds after (the bad before-image); undefined when it is deleted. */
@@ -35,6 +38,9 @@ export function compensate(bad: BadChange, mode: GuardMode = 'guarded'): UndoSta
   if (set !== undefined && set.length === 0) return undefined;
   return new Compensation(bad, inverse, mode, set);
 }
+
+/** Where compensating statements are written (slabs of SQL bytes, see sql-text.ts). */
+const statementText = new SqlWriter();
 
 /**
  * An UndoStatement whose SQL is written when first read, so the guard can
@@ -53,7 +59,7 @@ class Compensation implements UndoStatement {
   #inverse: ChangedRow;
   #mode: GuardMode;
   #set: readonly ColumnFacts[] | undefined;
-  #sql: string | undefined;
+  #bytes: SqlBytes | undefined;
 
   constructor(bad: BadChange, inverse: ChangedRow, mode: GuardMode, set: readonly ColumnFacts[] | undefined) {
     this.gtid = bad.gtid;
@@ -68,9 +74,22 @@ class Compensation implements UndoStatement {
     this.#set = set;
   }
 
+  get sqlBytes(): SqlBytes {
+    if (this.#bytes === undefined) {
+      statementText.begin();
+      try {
+        writeStatement(statementText, this.table, this.#inverse, this.#mode, this.#set);
+      } catch (error) {
+        statementText.discard();
+        throw error;
+      }
+      this.#bytes = statementText.end();
+    }
+    return this.#bytes;
+  }
+
   get sql(): string {
-    this.#sql ??= writeChange(this.table, this.#inverse, this.#mode, this.#set) as string;
-    return this.#sql;
+    return sqlText(this.sqlBytes);
   }
 }
 
@@ -127,36 +146,62 @@ export function writeChange(
   mode: GuardMode,
   set?: readonly ColumnFacts[],
 ): string | undefined {
-  // One join at the end: the statement is one flat string, not a tree of pieces kept until the script is written.
-  const sql: string[] = [];
+  statementText.begin();
+  const written = writeStatement(statementText, table, change, mode, set);
+  const text = written ? sqlText(statementText.end()) : undefined;
+  statementText.discard();
+  return text;
+}
+
+/** writeChange into `out`; false (and nothing usable written) when the change changes nothing. */
+function writeStatement(
+  out: SqlWriter,
+  table: TableFacts,
+  change: ChangedRow,
+  mode: GuardMode,
+  set?: readonly ColumnFacts[],
+): boolean {
   const writing = written(table);
   const { name, literals } = writing;
   if (change.kind === 'insert') {
     const after = change.after ?? [];
     // Forcing over a row that came back since means replacing it.
-    sql.push(mode === 'forced' && table.address.kind !== 'row' ? 'REPLACE' : 'INSERT', ' INTO ', name);
-    sql.push(' (', writing.list, ') VALUES (');
-    for (const [i, c] of writing.columns.entries())
-      sql.push(i === 0 ? '' : ', ', (literals[c.index] as ColumnLiterals).value(after[c.index]));
-    sql.push(');');
-    return sql.join('');
+    out.text(mode === 'forced' && table.address.kind !== 'row' ? 'REPLACE INTO ' : 'INSERT INTO ');
+    out.text(name);
+    out.text(' (');
+    out.text(writing.list);
+    out.text(') VALUES (');
+    const columns = writing.columns;
+    for (let i = 0; i < columns.length; i++) {
+      const c = columns[i] as ColumnFacts;
+      if (i > 0) out.text(', ');
+      (literals[c.index] as ColumnLiterals).value(out, after[c.index]);
+    }
+    out.text(');');
+    return true;
   }
   if (change.kind === 'update') {
     const after = change.after ?? [];
-    sql.push('UPDATE ', name, ' SET ');
     const columns = set ?? changedColumns(table, change);
-    if (columns.length === 0) return undefined;
-    for (const [i, c] of columns.entries()) {
-      const literal = (literals[c.index] as ColumnLiterals).value(after[c.index]);
-      sql.push(i === 0 ? '' : ', ', writing.names[c.index] as string, ' = ', literal);
+    if (columns.length === 0) return false;
+    out.text('UPDATE ');
+    out.text(name);
+    out.text(' SET ');
+    for (let i = 0; i < columns.length; i++) {
+      const c = columns[i] as ColumnFacts;
+      if (i > 0) out.text(', ');
+      out.text(writing.names[c.index] as string);
+      out.text(' = ');
+      (literals[c.index] as ColumnLiterals).value(out, after[c.index]);
     }
   } else {
-    sql.push('DELETE FROM ', name);
+    out.text('DELETE FROM ');
+    out.text(name);
   }
-  sql.push(' WHERE ');
-  conditionParts(table, change.before ?? [], mode, sql);
-  sql.push(' LIMIT 1;');
-  return sql.join('');
+  out.text(' WHERE ');
+  writeCondition(out, table, change.before ?? [], mode);
+  out.text(' LIMIT 1;');
+  return true;
 }
 
 /**
@@ -164,27 +209,37 @@ export function writeChange(
  * index serves it), then, when guarded, every column compared exactly.
  */
 export function rowCondition(table: TableFacts, image: RowImage, mode: GuardMode): string {
-  return conditionParts(table, image, mode, []).join('');
+  statementText.begin();
+  writeCondition(statementText, table, image, mode);
+  const text = sqlText(statementText.end());
+  statementText.discard();
+  return text;
 }
 
-/** rowCondition's pieces, appended to `out`. */
-function conditionParts(table: TableFacts, image: RowImage, mode: GuardMode, out: string[]): string[] {
-  const first = out.length;
-  const and = (part: string): void => {
-    out.push(out.length === first ? '' : ' AND ', part);
+/** rowCondition, written into `out`. */
+function writeCondition(out: SqlWriter, table: TableFacts, image: RowImage, mode: GuardMode): void {
+  let first = true;
+  const and = (): void => {
+    if (!first) out.text(' AND ');
+    first = false;
   };
   const keyed = table.address.kind !== 'row';
   const { columns, literals } = written(table);
   if (table.address.kind !== 'row') {
     for (const index of table.address.columns) {
       const literal = literals[index];
-      if (literal) and(literal.key(image[index]));
+      if (literal === undefined) continue;
+      and();
+      literal.key(out, image[index]);
     }
   }
   if (mode === 'guarded' || !keyed) {
-    for (const column of columns) and((literals[column.index] as ColumnLiterals).exact(image[column.index]));
+    for (let i = 0; i < columns.length; i++) {
+      const column = columns[i] as ColumnFacts;
+      and();
+      (literals[column.index] as ColumnLiterals).exact(out, image[column.index]);
+    }
   }
-  return out;
 }
 
 /** The WHERE that finds the row by its key alone (keyed tables), for reading its current value. */
