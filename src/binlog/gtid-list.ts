@@ -185,6 +185,8 @@ function digitsOnly(text: string, start: number, end: number): boolean {
  * everything else as it is, in order.
  */
 export function compactGtids(gtids: readonly string[]): string[] {
+  // A range as expandGtids made it is one run already: no need to read 50,000 names to find that out.
+  if (RUNS.has(gtids)) return [`${gtids[0]}..${gtids.at(-1)}`];
   const out: string[] = [];
   let run: { prefix: string; mysql: boolean; first: number | bigint; last: number | bigint } | undefined;
   const close = (): void => {

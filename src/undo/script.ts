@@ -32,7 +32,7 @@ export function undoScript(plan: UndoPlan, header: ScriptHeader): string {
 export function* undoScriptLines(plan: UndoPlan, header: ScriptHeader): Generator<string | SqlBytes> {
   yield `-- ${header.title}`;
   yield `-- source: ${header.source}`;
-  yield `-- transactions: ${compactGtids(plan.transactions.map((t) => t.gtid)).join(', ')}`;
+  yield `-- transactions: ${compactGtids(plan.gtids).join(', ')}`;
   yield `-- statements: ${plan.statements.length}, rows: ${plan.rows}, row changes undone: ${plan.changes}, conflicts: ${plan.conflicts.length}${plan.onConflict ? ` (${plan.onConflict})` : ''}`;
   yield '-- Each row goes back in one statement to what it was before the first bad transaction changed it,';
   yield '-- and only while it still holds what the last one left.';

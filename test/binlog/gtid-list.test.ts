@@ -59,6 +59,10 @@ describe('expandGtids', () => {
     expect(compact).toEqual(['0-1-8..0-1-10', '0-1-12', '2-5-1', `${UUID}:4-6`, `${UUID}:2`, '0-1-13']);
     expect(expandGtids(compact)).toEqual(expandGtids(args));
     expect(compactGtids(['0-1-5', '0-1-6', '0-2-7'])).toEqual(['0-1-5..0-1-6', '0-2-7']);
+    // One range, as expanded: the same answer as reading every name of a copy.
+    const range = expandGtids(['0-1-99998..0-1-100002']);
+    expect(compactGtids(range)).toEqual(['0-1-99998..0-1-100002']);
+    expect(compactGtids([...range])).toEqual(compactGtids(range));
   });
 
   it('names a MySQL source in lower case, as the server logs it, whatever case it was given in', () => {
