@@ -110,7 +110,8 @@ function* batches(
   let chars = 0;
   const finish = (): Batch => ({ ...batch, where: keyIn(identity, terms) });
   const numeric = isNumeric(identity);
-  for (const index of indexes) {
+  for (let i = 0; i < indexes.length; i++) {
+    const index = indexes[i] as number;
     const image = (firsts[index] as RowCheck).identity;
     let key: number | string;
     if (numeric) {
@@ -124,7 +125,8 @@ function* batches(
     }
     // Two statements on one key cannot be told apart by the rows read back.
     if (batch.keys.has(key)) continue;
-    const term = keyTerm(table, identity, image);
+    // An integer key's literal is its decimal text (keyLiteral's, without the type checks).
+    const term = typeof key === 'number' ? String(key) : keyTerm(table, identity, image);
     batch.indexes.push(index);
     batch.keys.set(key, index);
     terms.push(term);

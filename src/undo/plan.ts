@@ -348,8 +348,9 @@ async function writeStatements(chains: readonly RowUndo[]): Promise<void> {
   for (let c = 0; c < chains.length; c++) {
     const statements = (chains[c] as RowUndo).statements;
     for (let s = 0; s < statements.length; s++) {
-      // Reading a statement's SQL writes it (compensate defers it to the first read).
-      if ((statements[s] as UndoStatement).sql.length === 0) continue;
+      // Reading a statement's SQL bytes writes them (compensate defers it to the first read); its
+      // text would be decoded from them again.
+      if ((statements[s] as UndoStatement).sqlBytes.end === 0) continue;
       if (++written % 512 === 0) await new Promise((resume) => setImmediate(resume));
     }
   }
