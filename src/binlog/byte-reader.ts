@@ -318,20 +318,32 @@ export class ByteReader {
    * bitmap and view per event.
    */
   presence(bits: number): Bitmap {
-    const length = (bits + 7) >>> 3;
-    this.need(length);
+    if (!this.#uniform(bits, 0xff)) return this.bitmap(bits);
+    this.pos += (bits + 7) >>> 3;
+    return allSet(bits);
+  }
+
+  /**
+   * A row image's NULL bitmap: with no NULL in the row (most rows) one
+   * shared instance per width, not a new bitmap and view per row. Only its
+   * first `bits` bits are read (MySQL sets the padding bits).
+   */
+  nulls(bits: number): Bitmap {
+    if (!this.#uniform(bits, 0)) return this.bitmap(bits);
+    this.pos += (bits + 7) >>> 3;
+    return noneSet(bits);
+  }
+
+  /** Whether the next `bits` bits are all set (`byte` 0xff) or all clear (0). */
+  #uniform(bits: number, byte: number): boolean {
+    this.need((bits + 7) >>> 3);
     const at = this.pos;
     const whole = bits >>> 3;
-    let full = true;
-    for (let i = 0; i < whole && full; i++) full = this.buffer[at + i] === 0xff;
+    for (let i = 0; i < whole; i++) if (this.buffer[at + i] !== byte) return false;
     const tail = bits & 7;
-    if (full && tail > 0) {
-      const mask = (1 << tail) - 1;
-      full = ((this.buffer[at + whole] as number) & mask) === mask;
-    }
-    if (!full) return this.bitmap(bits);
-    this.pos += length;
-    return allSet(bits);
+    if (tail === 0) return true;
+    const mask = (1 << tail) - 1;
+    return ((this.buffer[at + whole] as number) & mask) === (byte & mask);
   }
 }
 
@@ -358,6 +370,19 @@ export class Bitmap {
     }
     return this.#count;
   }
+}
+
+/** The shared all-clear bitmaps, by width. */
+const EMPTY_BITMAPS = new Map<number, Bitmap>();
+
+/** A bitmap of `bits` bits, none set: one shared instance per width. */
+export function noneSet(bits: number): Bitmap {
+  let shared = EMPTY_BITMAPS.get(bits);
+  if (shared === undefined) {
+    shared = new Bitmap(new Uint8Array((bits + 7) >>> 3), bits);
+    EMPTY_BITMAPS.set(bits, shared);
+  }
+  return shared;
 }
 
 /** The shared all-set bitmaps, by width (a column count: at most 4096 of them). */

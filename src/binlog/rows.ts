@@ -101,7 +101,7 @@ function readImage(
   captureJson: Map<number, JsonNode> | undefined,
   partial: PartialJson | undefined,
 ): RowImage {
-  const nulls = r.bitmap(presentCount);
+  const nulls = r.nulls(presentCount);
   const values: (Value | undefined)[] = new Array(columns.length);
   let imageIndex = 0;
   let jsonIndex = 0;
