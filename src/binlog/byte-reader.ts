@@ -331,11 +331,11 @@ export class ByteReader {
   nulls(bits: number): Bitmap {
     if (!this.#uniform(bits, 0)) return this.bitmap(bits);
     this.pos += (bits + 7) >>> 3;
-    return noneSet(bits);
+    return sharedBitmap(bits, 0);
   }
 
   /** Whether the next `bits` bits are all set (`byte` 0xff) or all clear (0). */
-  #uniform(bits: number, byte: number): boolean {
+  #uniform(bits: number, byte: 0 | 0xff): boolean {
     this.need((bits + 7) >>> 3);
     const at = this.pos;
     const whole = bits >>> 3;
@@ -372,30 +372,26 @@ export class Bitmap {
   }
 }
 
-/** The shared all-clear bitmaps, by width. */
-const EMPTY_BITMAPS = new Map<number, Bitmap>();
+/** The shared bitmaps of one fill byte (all clear, all set), by width: a column count, at most 4096 of them. */
+const SHARED_BITMAPS = new Map<number, Map<number, Bitmap>>([
+  [0, new Map()],
+  [0xff, new Map()],
+]);
 
-/** A bitmap of `bits` bits, none set: one shared instance per width. */
-export function noneSet(bits: number): Bitmap {
-  let shared = EMPTY_BITMAPS.get(bits);
+/** A bitmap of `bits` bits, every byte `fill`: one shared instance per width (bitmaps are never written). */
+function sharedBitmap(bits: number, fill: 0 | 0xff): Bitmap {
+  const byWidth = SHARED_BITMAPS.get(fill) as Map<number, Bitmap>;
+  let shared = byWidth.get(bits);
   if (shared === undefined) {
-    shared = new Bitmap(new Uint8Array((bits + 7) >>> 3), bits);
-    EMPTY_BITMAPS.set(bits, shared);
+    shared = new Bitmap(new Uint8Array((bits + 7) >>> 3).fill(fill), bits);
+    byWidth.set(bits, shared);
   }
   return shared;
 }
 
-/** The shared all-set bitmaps, by width (a column count: at most 4096 of them). */
-const FULL_BITMAPS = new Map<number, Bitmap>();
-
-/** A bitmap of `bits` bits, all set: one shared instance per width (bitmaps are never written). */
+/** A bitmap of `bits` bits, all set, shared. */
 export function allSet(bits: number): Bitmap {
-  let shared = FULL_BITMAPS.get(bits);
-  if (shared === undefined) {
-    shared = new Bitmap(new Uint8Array((bits + 7) >>> 3).fill(0xff), bits);
-    FULL_BITMAPS.set(bits, shared);
-  }
-  return shared;
+  return sharedBitmap(bits, 0xff);
 }
 
 /**

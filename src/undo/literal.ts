@@ -9,7 +9,7 @@ import type { Value } from '../binlog/types.js';
 import { SalvageError } from '../errors.js';
 import type { ColumnFacts, TableFacts } from '../impact/index.js';
 import { GEOMETRY_DATA_TYPES, quoteIdentifier, quoteTableName } from '../mysql/index.js';
-import { isPlainBinary, type SqlWriter } from './sql-text.js';
+import { BINARY_OPEN, hexLiteral, isPlainBinary, type SqlWriter } from './sql-text.js';
 
 const quotedNames = new WeakMap<ColumnFacts | TableFacts, string>();
 
@@ -55,7 +55,7 @@ export function exactMatch(table: TableFacts, column: ColumnFacts, value: Value 
   const v = exactValue(table, column, value);
   if (v === null) return `${name} IS NULL`;
   if (GEOMETRY_DATA_TYPES.has(column.dataType)) {
-    return `CAST(${name} AS BINARY) <=> ${hex(v as Uint8Array)}`;
+    return `CAST(${name} AS BINARY) <=> ${hexLiteral(v as Uint8Array)}`;
   }
   if (column.dataType === 'json' && typeof v === 'string')
     return `${name} <=> CAST(${textLiteral(v)} AS JSON)`;
@@ -323,15 +323,11 @@ function textLiteral(text: string): string {
  */
 function bytesLiteral(bytes: Uint8Array): string {
   // Checked on the bytes before any text is made.
-  if (!isPlainBinary(bytes)) return hex(bytes);
+  if (!isPlainBinary(bytes)) return hexLiteral(bytes);
   const buffer = Buffer.isBuffer(bytes)
     ? bytes
     : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return `_binary'${buffer.toString('latin1')}'`;
-}
-
-function hex(bytes: Uint8Array): string {
-  return `X'${Buffer.from(bytes).toString('hex')}'`;
+  return `${BINARY_OPEN}${buffer.toString('latin1')}'`;
 }
 
 function bitLiteral(value: Exact): string {
@@ -359,7 +355,7 @@ function geometryLiteral(bytes: Uint8Array): string {
   const buffer = Buffer.from(bytes);
   if (buffer.length < 5)
     throw new SalvageError('UNDO_NOT_EXACT', `a geometry value of ${buffer.length} bytes is not valid`);
-  return `ST_GeomFromWKB(${hex(buffer.subarray(4))}, ${buffer.readUInt32LE(0)})`;
+  return `ST_GeomFromWKB(${hexLiteral(buffer.subarray(4))}, ${buffer.readUInt32LE(0)})`;
 }
 
 function notExact(column: ColumnFacts, what: string): SalvageError {

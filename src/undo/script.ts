@@ -98,7 +98,7 @@ async function writeLines(path: string, lines: Iterable<string | SqlBytes>): Pro
   try {
     for (const line of lines) {
       const bytes = typeof line === 'string' ? Buffer.byteLength(line, 'utf8') : line.end - line.start;
-      if (used + bytes + 1 > piece.length) await flush();
+      if (used > 0 && used + bytes + 1 > piece.length) await flush();
       if (bytes + 1 > piece.length) {
         const whole =
           typeof line === 'string' ? Buffer.from(line, 'utf8') : line.slab.subarray(line.start, line.end);

@@ -15,7 +15,9 @@ export interface SqlBytes {
 }
 
 const SLAB_BYTES = 2 ** 20;
-const BINARY_PREFIX = Buffer.from("_binary'", 'latin1');
+/** What opens a `_binary'...'` literal (a quote closes it). */
+export const BINARY_OPEN = "_binary'";
+const BINARY_PREFIX = Buffer.from(BINARY_OPEN, 'latin1');
 const QUOTE = 0x27;
 /** 1 for each byte a `_binary'...'` literal may hold as is: printable ASCII other than quote and backslash. */
 const PLAIN_BYTE = new Uint8Array(256);
@@ -104,17 +106,9 @@ export class SqlWriter {
     slab[this.#pos++] = QUOTE;
   }
 
-  /** `X'..'`: any bytes, under any sql_mode. */
+  /** hexLiteral, written in place. */
   hex(bytes: Uint8Array): void {
-    this.#room(2 * bytes.length + 3);
-    const slab = this.#slab;
-    slab[this.#pos++] = 0x58; // X
-    slab[this.#pos++] = QUOTE;
-    const view = Buffer.isBuffer(bytes)
-      ? bytes
-      : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    this.#pos += slab.write(view.toString('hex'), this.#pos, 'latin1');
-    slab[this.#pos++] = QUOTE;
+    this.text(hexLiteral(bytes));
   }
 
   /** Room for `bytes` more: a statement that outgrows its slab moves to a new one, whole. */
@@ -133,6 +127,11 @@ export class SqlWriter {
 export function isPlainBinary(bytes: Uint8Array): boolean {
   for (let i = 0; i < bytes.length; i++) if (PLAIN_BYTE[bytes[i] as number] === 0) return false;
   return true;
+}
+
+/** `X'..'`: any bytes, under any sql_mode. */
+export function hexLiteral(bytes: Uint8Array): string {
+  return `X'${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')}'`;
 }
 
 /** The statement's SQL as text. */

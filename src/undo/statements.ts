@@ -146,11 +146,17 @@ export function writeChange(
   mode: GuardMode,
   set?: readonly ColumnFacts[],
 ): string | undefined {
+  return textOf((out) => writeStatement(out, table, change, mode, set));
+}
+
+/** What `write` writes, as text (undefined when it says it wrote nothing), leaving nothing in the slabs. */
+function textOf(write: (out: SqlWriter) => boolean): string | undefined {
   statementText.begin();
-  const written = writeStatement(statementText, table, change, mode, set);
-  const text = written ? sqlText(statementText.end()) : undefined;
-  statementText.discard();
-  return text;
+  try {
+    return write(statementText) ? sqlText(statementText.end()) : undefined;
+  } finally {
+    statementText.discard();
+  }
 }
 
 /** writeChange into `out`; false (and nothing usable written) when the change changes nothing. */
@@ -209,11 +215,10 @@ function writeStatement(
  * index serves it), then, when guarded, every column compared exactly.
  */
 export function rowCondition(table: TableFacts, image: RowImage, mode: GuardMode): string {
-  statementText.begin();
-  writeCondition(statementText, table, image, mode);
-  const text = sqlText(statementText.end());
-  statementText.discard();
-  return text;
+  return textOf((out) => {
+    writeCondition(out, table, image, mode);
+    return true;
+  }) as string;
 }
 
 /** rowCondition, written into `out`. */
